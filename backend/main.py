@@ -1,0 +1,33 @@
+"""The FastAPI application: ``uvicorn backend.main:create_app --factory``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from backend.api.routes import catalog, filters, runs
+from partlens.config import Settings, get_settings
+from partlens.store import create_session_factory
+from worker.celery_app import create_celery
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API bound to the metadata DB, the artifact folder and the broker of ``settings``."""
+    settings = settings or get_settings()
+    app = FastAPI(title="partlens", version="0.1.0", openapi_url=f"{API_PREFIX}/openapi.json")
+    app.state.settings = settings
+    app.state.sessions = create_session_factory(settings.resolved_database_url)
+    app.state.celery = create_celery(settings)
+
+    api = APIRouter(prefix=API_PREFIX)
+
+    @api.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "broker": app.state.celery.conf.broker_url.split("://")[0]}
+
+    api.include_router(catalog.router)
+    api.include_router(runs.router)
+    api.include_router(filters.router)
+    app.include_router(api)
+    return app

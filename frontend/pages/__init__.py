@@ -1,0 +1,1 @@
+"""Dash pages; importing a module registers its page."""

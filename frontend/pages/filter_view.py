@@ -1,0 +1,103 @@
+"""``/runs/<run_id>/layers/<layer>/filters/<f>?image=<i>``: one filter on one image.
+
+The whole view is derived from the URL, so a copied link reproduces it exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import dcc, html
+
+from frontend.api_client import ApiError
+from frontend.app import api
+
+dash.register_page(
+    __name__,
+    path_template="/runs/<run_id>/layers/<layer>/filters/<filter_index>",
+    name="Filter",
+    title="partlens · filter",
+)
+
+
+def _int(value: Any, default: int = 0) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None if value is not None else default
+
+
+def layout(
+    run_id: str | None = None,
+    layer: str | None = None,
+    filter_index: str | None = None,
+    image: str | None = "0",
+    **_query: Any,
+) -> html.Div:
+    f, i = _int(filter_index), _int(image)
+    if f is None or i is None or f < 0 or i < 0:
+        return html.Div(f"Bad filter view address: filter {filter_index!r}, image {image!r}",
+                        className="error")
+    base = f"/runs/{run_id}/layers/{layer}/filters"
+    try:
+        features = api().get_json(f"/runs/{run_id}/features")
+        act = api().get_json(f"{base}/{f}/activation", image=i)
+        top = api().get_json(f"{base}/{f}/top", k=8)
+        run = api().get_json(f"/runs/{run_id}")
+    except ApiError as exc:
+        return html.Div(exc.message, className="error")
+    n_images = features["num_images"]
+    n_filters = next(item["filters"] for item in features["layers"] if item["name"] == layer)
+
+    def view(filter_: int, image_: int) -> str:
+        return f"{base}/{filter_}?image={image_}"
+
+    nav = html.Div(
+        [
+            dcc.Link("< filter", href=view((f - 1) % n_filters, i)),
+            dcc.Link("< image", href=view(f, (i - 1) % n_images)),
+            html.Span(f"filter {f} / {n_filters} · image {i} / {n_images}"),
+            dcc.Link("image >", href=view(f, (i + 1) % n_images)),
+            dcc.Link("filter >", href=view((f + 1) % n_filters, i)),
+        ],
+        className="nav",
+    )
+    row, col = act["argmax"]
+    twin = (
+        [" · twin: ", dcc.Link(run["twin_id"], href=f"/runs/{run['twin_id']}/layers/{layer}"
+                                                    f"/filters/{f}?image={i}")]
+        if run["twin_id"] else []
+    )
+    kind = "interpretable" if run["config"]["interpretable"] else "ordinary"
+    return html.Div(
+        [
+            html.H2(f"Filter {f} of {layer}"),
+            html.P([dcc.Link(f"run {run_id}", href=f"/runs/{run_id}?layer={layer}"),
+                    f" ({kind}, {run['config']['arch']})", *twin]),
+            nav,
+            html.Div(
+                [
+                    html.Figure([html.Img(id="filter-overlay", className="big",
+                                          src=f"/media{base}/{f}/overlay.png?image={i}"),
+                                 html.Figcaption("activation overlay")]),
+                    html.Figure([html.Img(id="filter-image", className="big",
+                                          src=f"/media/runs/{run_id}/images/{i}.png"),
+                                 html.Figcaption(f"image {i}")]),
+                ],
+                className="pair",
+            ),
+            html.P(
+                f"peak {act['max']:.3f} at unit (row {row}, col {col}); "
+                f"filter max over all images {act['filter_max']:.3f}",
+                id="filter-stats",
+            ),
+            html.H3("Top images of this filter"),
+            html.Div(
+                [dcc.Link(html.Img(src=f"/media{base}/{f}/overlay.png?image={j}"),
+                          href=view(f, j), className="cell") for j in top["images"]],
+                className="grid",
+            ),
+        ],
+        id="filter-view",
+    )

@@ -1,0 +1,96 @@
+"""``/runs/<run_id>``: a run's live status and the grid of its filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, callback, dcc, html
+
+from frontend.api_client import ApiError
+from frontend.app import api
+from frontend.widgets import progress_bar
+
+dash.register_page(
+    __name__, path_template="/runs/<run_id>", name="Run", title="partlens · run"
+)
+
+
+def layout(run_id: str | None = None, layer: str | None = None, **_query: Any) -> html.Div:
+    return html.Div(
+        [
+            dcc.Store(id="run-view-id", data={"run_id": run_id, "layer": layer}),
+            dcc.Interval(id="run-view-refresh", interval=2000),
+            html.Div(id="run-view-status"),
+            html.Div(id="run-view-filters"),
+        ]
+    )
+
+
+def _status(run: dict[str, Any]) -> html.Div:
+    config = run["config"]
+    kind = "interpretable" if config["interpretable"] else "ordinary"
+    facts = [
+        ("architecture", config["arch"]),
+        ("kind", kind),
+        ("task", config["dataset"]["task"]),
+        ("category", config["dataset"].get("category") or "all"),
+        ("epochs", f"{run['epoch']} / {config['epochs']}"),
+        ("task loss", "" if run["task_loss"] is None else f"{run['task_loss']:.4f}"),
+        ("filter loss", "" if run["filter_loss"] is None else f"{run['filter_loss']:.4f}"),
+        ("accuracy", "" if run["accuracy"] is None else f"{run['accuracy']:.3f}"),
+        ("images/s", "" if run["images_per_s"] is None else f"{run['images_per_s']:.1f}"),
+    ]
+    children: list[Any] = [
+        html.H2([f"Run {run['id']} ", html.Span(run["status"], className="status",
+                                                 id="run-status")]),
+        html.P(run["name"]),
+        progress_bar(run),
+        html.Dl([item for k, v in facts for item in (html.Dt(k), html.Dd(v))], className="facts"),
+    ]
+    if run["twin_id"]:
+        children.append(html.P(["Twin: ", dcc.Link(run["twin_id"], href=f"/runs/{run['twin_id']}")]))
+    if run["error"]:
+        children.append(html.Pre(run["error"], className="error"))
+    return html.Div(children)
+
+
+def _filter_grid(run_id: str, layer: str | None) -> Any:
+    try:
+        features = api().get_json(f"/runs/{run_id}/features")
+    except ApiError as exc:
+        return html.P(exc.message)
+    layers = {item["name"]: item for item in features["layers"]}
+    layer = layer if layer in layers else next(iter(layers))
+    tabs = html.Div(
+        [dcc.Link(name, href=f"/runs/{run_id}?layer={name}",
+                  className="tab active" if name == layer else "tab") for name in layers],
+        className="tabs",
+    )
+    cells = []
+    for f in range(layers[layer]["filters"]):
+        top = api().get_json(f"/runs/{run_id}/layers/{layer}/filters/{f}/top", k=1)
+        image = top["images"][0]
+        href = f"/runs/{run_id}/layers/{layer}/filters/{f}?image={image}"
+        src = f"/media/runs/{run_id}/layers/{layer}/filters/{f}/overlay.png?image={image}"
+        cells.append(dcc.Link([html.Img(src=src), html.Span(f"#{f}")], href=href,
+                              className="cell"))
+    return html.Div([html.H3(f"Filters of {layer}"), tabs, html.Div(cells, className="grid")])
+
+
+@callback(
+    Output("run-view-status", "children"),
+    Output("run-view-filters", "children"),
+    Output("run-view-refresh", "disabled"),
+    Input("run-view-refresh", "n_intervals"),
+    Input("run-view-id", "data"),
+)
+def refresh(_n: int | None, ids: dict[str, Any]) -> tuple[Any, Any, bool]:
+    run_id = ids["run_id"]
+    try:
+        run = api().get_json(f"/runs/{run_id}")
+    except ApiError as exc:
+        return html.Div(exc.message, className="error"), None, True
+    finished = run["status"] in ("succeeded", "failed", "cancelled")
+    grid = _filter_grid(run_id, ids["layer"]) if run["status"] == "succeeded" else None
+    return _status(run), grid, finished

@@ -1,0 +1,246 @@
+"""The ``partlens`` command line: run the stack, train, inspect datasets."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from partlens.config import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+dataset_app = typer.Typer(no_args_is_help=True, help="Inspect datasets.")
+app.add_typer(dataset_app, name="dataset")
+console = Console(stderr=True)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` and return the exit (code 2) to raise."""
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+def _children_env(broker_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PARTLENS_BROKER_URL"] = broker_url
+    env["PARTLENS_DATA_DIR"] = str(get_settings().data_dir.resolve())
+    return env
+
+
+def _stop(children: list[subprocess.Popen], timeout_s: float = 15.0) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _wait_for_api(url: str, timeout_s: float) -> bool:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _launch_demo(api_url: str) -> None:
+    import httpx
+
+    body = {"arch": "tiny", "interpretable": True, "with_twin": True, "epochs": 3,
+            "name": "demo", "dataset": {"image_size": 64, "train_size": 384, "eval_size": 64}}
+    run = httpx.post(f"{api_url}/runs", json=body, timeout=30).json()
+    console.print(f"launched demo run {run['id']} and its ordinary twin {run['twin_id']}")
+
+
+@app.command()
+def up(
+    demo: Annotated[bool, typer.Option(help="Launch a small run and its twin once up.")] = False,
+) -> None:
+    """Start the API, the UI and one worker; Ctrl-C stops them all."""
+    from worker.celery_app import resolve_broker_url
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    broker_url, fallback = resolve_broker_url(settings)
+    if fallback:
+        console.print(f"[yellow]No Redis answers at {settings.broker_url}: using the embedded "
+                      f"broker {broker_url}[/]")
+    env = _children_env(broker_url)
+    python = sys.executable
+    commands = {
+        "api": [python, "-m", "uvicorn", "backend.main:create_app", "--factory",
+                "--host", settings.api_host, "--port", str(settings.api_port)],
+        "worker": [python, "-m", "celery", "-A", "worker.celery_app", "worker",
+                   "-Q", settings.queue, "-c", "1", "--pool", "solo", "-l", "info"],
+        "ui": [python, "-m", "partlens.cli", "ui"],
+    }
+    children = [subprocess.Popen(cmd, env=env) for cmd in commands.values()]
+    try:
+        if not _wait_for_api(settings.api_url, timeout_s=60):
+            raise fail(f"the API did not come up at {settings.api_url}")
+        console.print(f"API  {settings.api_url}  (docs: {settings.api_url}/openapi.json)")
+        console.print(f"UI   http://{settings.ui_host}:{settings.ui_port}/")
+        if demo:
+            _launch_demo(settings.api_url)
+        console.print("Ctrl-C stops everything.")
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        names = [n for n, c in zip(commands, children, strict=True) if c.poll() is not None]
+        raise fail(f"{', '.join(names)} stopped unexpectedly")
+    except KeyboardInterrupt:
+        console.print("stopping...")
+    finally:
+        _stop(children)
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API (under /api/v1)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("backend.main:create_app", factory=True, host=settings.api_host,
+                port=settings.api_port)
+
+
+@app.command()
+def ui() -> None:
+    """Serve the browser UI."""
+    from frontend.app import create_app
+
+    settings = get_settings()
+    create_app(settings).run(host=settings.ui_host, port=settings.ui_port, debug=False)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Tasks at once (1 per GPU).")] = 1,
+) -> None:
+    """Run a Celery worker for training jobs."""
+    from worker.celery_app import app as celery_app
+
+    settings = get_settings()
+    celery_app.worker_main(["worker", "-Q", settings.queue, "-c", str(concurrency),
+                            "--pool", "solo" if concurrency == 1 else "prefork", "-l", "info"])
+
+
+class _ConsoleProgress:
+    """A rich progress bar fed by training callbacks."""
+
+    def __init__(self, progress: Any) -> None:
+        self.progress = progress
+        self.task = progress.add_task("training", total=None)
+
+    def on_step(self, p: Any) -> None:
+        self.progress.update(
+            self.task, total=p.steps_total, completed=p.step,
+            description=f"epoch {p.epoch}/{p.epochs} task {p.task_loss:.3f} "
+                        f"filter {p.filter_loss:.3f} acc {p.accuracy:.3f} "
+                        f"{p.images_per_s:.0f} img/s",
+        )
+
+    def on_epoch_end(self, p: Any) -> None:
+        self.on_step(p)
+
+    def should_stop(self) -> bool:
+        return False
+
+
+@app.command()
+def train(
+    arch: Annotated[str, typer.Option(help="Architecture (see the registry).")] = "tiny",
+    interpretable: Annotated[bool, typer.Option("--interpretable/--ordinary")] = True,
+    task: Annotated[str, typer.Option(help="single or multi")] = "single",
+    category: Annotated[str, typer.Option(help="Target category (single-category).")] = "bird",
+    image_size: Annotated[int, typer.Option()] = 64,
+    train_size: Annotated[int, typer.Option()] = 256,
+    eval_size: Annotated[int, typer.Option()] = 64,
+    epochs: Annotated[int, typer.Option()] = 2,
+    batch_size: Annotated[int, typer.Option()] = 32,
+    lr: Annotated[float, typer.Option()] = 0.01,
+    filter_loss: Annotated[str, typer.Option()] = "paper-approx",
+    seed: Annotated[int, typer.Option()] = 0,
+    max_steps: Annotated[int | None, typer.Option()] = None,
+    name: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Train one run in this process (it is recorded and shows up in the UI)."""
+    from pydantic import ValidationError
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from partlens.runs import RunConfig
+    from partlens.store import Run
+    from worker.pipeline import execute_run, session_factory
+
+    try:
+        config = RunConfig.model_validate({
+            "arch": arch, "interpretable": interpretable, "epochs": epochs,
+            "batch_size": batch_size, "lr": lr, "filter_loss": filter_loss, "seed": seed,
+            "max_steps": max_steps,
+            "dataset": {"task": task, "category": category, "image_size": image_size,
+                        "train_size": train_size, "eval_size": eval_size},
+        })
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise fail(details) from None
+    settings = get_settings()
+    sessions = session_factory(settings.resolved_database_url)
+    with sessions() as session:
+        kind = "interpretable" if interpretable else "ordinary"
+        run = Run(name=name or f"{arch} {kind} (cli)", config=config.model_dump())
+        session.add(run)
+        session.commit()
+        run_id = run.id
+    console.print(f"run {run_id}: data in {settings.runs_dir / run_id}")
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        status = execute_run(run_id, extra_callbacks=(_ConsoleProgress(progress),))
+    with sessions() as session:
+        run = session.get(Run, run_id)
+        if status != "succeeded":
+            raise fail(f"run {run_id} {status}: {run.error or ''}")
+        console.print(f"run {run_id} succeeded: accuracy {run.accuracy}")
+
+
+@dataset_app.command("preview")
+def dataset_preview(
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. builtin")] = "builtin",
+    n: Annotated[int, typer.Option("--n", min=1, max=256)] = 16,
+    output: Annotated[Path, typer.Option("-o", "--output")] = Path("grid.png"),
+    image_size: Annotated[int, typer.Option()] = 128,
+    split: Annotated[str, typer.Option()] = "train",
+    task: Annotated[str, typer.Option()] = "multi",
+) -> None:
+    """Draw a contact sheet of ``n`` samples with their part masks and landmarks."""
+    from partlens.data import load_dataset
+    from partlens.data.preview import contact_sheet
+
+    try:
+        dataset = load_dataset(name, split, image_size, task=task, size=max(n, 1))
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        raise fail(str(exc)) from None
+    sheet = contact_sheet(dataset, n=n)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(output)
+    console.print(f"wrote {output} ({n} samples of {name})")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,51 @@
+"""Settings shared by the CLI, the worker, the API and the UI (environment variables ``PARTLENS_*``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where partlens keeps its data and how its services find each other.
+
+    Every field can be set with an environment variable of the same name prefixed by
+    ``PARTLENS_`` (``PARTLENS_DATA_DIR``, ``PARTLENS_DATABASE_URL``, ...).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PARTLENS_", extra="ignore")
+
+    data_dir: Path = Path("partlens-data")
+    database_url: str | None = None
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    queue: str = "partlens"
+    device: str = "auto"
+    api_url: str = "http://127.0.0.1:8000/api/v1"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 8050
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The metadata database: ``database_url`` or a SQLite file inside ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir.resolve() / 'partlens.sqlite'}"
+
+    @property
+    def fallback_broker_url(self) -> str:
+        """The embedded broker used when no Redis answers: kombu's SQLAlchemy transport on SQLite."""
+        return f"sqla+sqlite:///{self.data_dir.resolve() / 'broker.sqlite'}"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,210 @@
+"""Part interpretability (paper Sec. 5.2, after Network Dissection): how often a filter's
+high-activation region on an image overlaps one semantic part with IoU above a threshold."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from partlens.metrics._checks import ArrayLike, as_array, check_same
+
+Region = Literal["rf-disk", "bilinear"]
+# Filters whose quantile is computed together; bounds memory to chunk * N * h * w floats.
+_FILTER_CHUNK = 32
+# (image, filter, unit) triples whose disks are OR-ed together in one gather.
+_PAIR_CHUNK = 512
+
+
+@dataclass(frozen=True)
+class PartInterpretability:
+    """Result of `part_interpretability`.
+
+    mean: mean_f P_f over filters with at least one evaluable part.
+    per_filter: [F], P_f = max_k P_fk; NaN when no image contains any part.
+    per_filter_part: [F, K], P_fk = share of images containing part k with IoU > threshold;
+        NaN for parts that no image contains.
+    thresholds: [F], T_f, the (1 - quantile) quantile of filter f's activations.
+    best_part: [F], argmax_k P_fk (-1 where P_f is NaN).
+    """
+
+    mean: float
+    per_filter: np.ndarray
+    per_filter_part: np.ndarray
+    thresholds: np.ndarray
+    best_part: np.ndarray
+
+
+def activation_thresholds(activations: ArrayLike, quantile: float = 0.005) -> np.ndarray:
+    """T_f per filter: the (1 - quantile) quantile of all activations of f over images and units,
+    so that p(x_ij > T_f) = quantile (linear interpolation between order statistics)."""
+    maps = as_array("activations", activations, 4)
+    if not 0.0 < quantile < 1.0:
+        raise ValueError(f"quantile must be in (0, 1), got {quantile!r}")
+    num_filters = maps.shape[1]
+    thresholds = np.empty(num_filters, dtype=np.float64)
+    for start in range(0, num_filters, _FILTER_CHUNK):
+        chunk = np.asarray(maps[:, start : start + _FILTER_CHUNK], dtype=np.float32)
+        values = np.moveaxis(chunk, 1, 0).reshape(chunk.shape[1], -1)
+        if not np.isfinite(values).all():
+            raise ValueError("activations contain NaN or infinite values")
+        thresholds[start : start + len(values)] = np.quantile(values, 1.0 - quantile, axis=1)
+    return thresholds
+
+
+def rf_disks(unit_centers: ArrayLike, rf_radius: float, mask_size: tuple[int, int]) -> torch.Tensor:
+    """Disk of radius rf_radius around every unit's RF centre: bool [h * w, H * W].
+
+    Pixel (row i, column j) has its centre at (j + 0.5, i + 0.5); it belongs to a disk when that
+    centre lies within rf_radius of the unit centre.
+    """
+    centers = torch.as_tensor(as_array("unit_centers", unit_centers, 3), dtype=torch.float32)
+    if centers.shape[2] != 2:
+        raise ValueError(f"unit_centers must have shape [h, w, 2], got {tuple(centers.shape)}")
+    if not rf_radius > 0:
+        raise ValueError(f"rf_radius must be positive, got {rf_radius!r}")
+    height, width = mask_size
+    ys = torch.arange(height, dtype=torch.float32) + 0.5
+    xs = torch.arange(width, dtype=torch.float32) + 0.5
+    flat = centers.reshape(-1, 2)
+    dx2 = (xs[None, :] - flat[:, :1]) ** 2  # [U, W]
+    dy2 = (ys[None, :] - flat[:, 1:]) ** 2  # [U, H]
+    inside = dy2[:, :, None] + dx2[:, None, :] <= float(rf_radius) ** 2
+    return inside.reshape(len(flat), height * width)
+
+
+def part_interpretability(
+    activations: ArrayLike,
+    part_masks: ArrayLike,
+    unit_centers: ArrayLike,
+    rf_radius: float,
+    quantile: float = 0.005,
+    iou_threshold: float = 0.2,
+    region: Region = "rf-disk",
+) -> PartInterpretability:
+    """Part interpretability mean_f P_f with P_f = max_k P_fk (paper Sec. 5.2).
+
+    activations: [N, F, h, w] after ReLU (and mask); part_masks: bool [N, K, H, W], all False where
+    part k is absent; unit_centers: [h, w, 2] (x, y) RF centres in pixels of the mask frame.
+    region "rf-disk" (the paper): the union of disks of radius rf_radius around the units above
+    T_f. region "bilinear" (Network Dissection): the map upsampled bilinearly to H x W and
+    thresholded at T_f (unit_centers and rf_radius unused). IoU of that region with each present
+    part; P_fk = share of the images containing k where IoU > iou_threshold.
+    """
+    maps = as_array("activations", activations, 4)
+    masks = as_array("part_masks", part_masks, 4, kind="bool")
+    centers = as_array("unit_centers", unit_centers, 3)
+    n, num_filters, h, w = maps.shape
+    check_same("part_masks", masks.shape[0], "activations", n, "number of images N")
+    if centers.shape != (h, w, 2):
+        raise ValueError(
+            f"unit_centers must have shape (h, w, 2) = {(h, w, 2)} to match activations "
+            f"{tuple(maps.shape)}, got {tuple(centers.shape)}"
+        )
+    if region not in ("rf-disk", "bilinear"):
+        raise ValueError(f"region must be 'rf-disk' or 'bilinear', got {region!r}")
+    if not 0.0 <= iou_threshold < 1.0:
+        raise ValueError(f"iou_threshold must be in [0, 1), got {iou_threshold!r}")
+    thresholds = activation_thresholds(maps, quantile)
+    mask_size = (masks.shape[2], masks.shape[3])
+    disks = rf_disks(centers, rf_radius, mask_size) if region == "rf-disk" else None
+    num_parts = masks.shape[1]
+    hits = torch.zeros(num_filters, num_parts, dtype=torch.int64)
+    present_count = torch.zeros(num_parts, dtype=torch.int64)
+    threshold_t = torch.as_tensor(thresholds, dtype=torch.float32)
+    for index in range(n):
+        image_masks = torch.from_numpy(np.ascontiguousarray(masks[index])).reshape(num_parts, -1)
+        present = image_masks.any(dim=1)
+        if not present.any():
+            continue
+        image_maps = torch.from_numpy(np.asarray(maps[index], dtype=np.float32))
+        if disks is not None:
+            filters, regions = _disk_regions(image_maps, threshold_t, disks)
+        else:
+            filters, regions = _bilinear_regions(image_maps, threshold_t, mask_size)
+        present_count += present
+        if len(filters) == 0:
+            continue
+        iou = _iou(regions, image_masks)
+        hits[filters] += ((iou > iou_threshold) & present[None, :]).to(torch.int64)
+    return _summarise(hits.numpy(), present_count.numpy(), thresholds)
+
+
+def _disk_regions(
+    image_maps: torch.Tensor, thresholds: torch.Tensor, disks: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Union of unit disks per filter with any unit above T_f: (filter ids, bool [R, H*W])."""
+    above = image_maps.flatten(1) > thresholds[:, None]  # [F, U]
+    filter_ids, unit_ids = above.nonzero(as_tuple=True)
+    filters, rows = torch.unique(filter_ids, return_inverse=True)
+    # Counting covering disks per pixel with index_add is an OR over each filter's units that
+    # touches only the active units, far cheaper than a dense [F, U] x [U, H*W] product.
+    cover = torch.zeros(len(filters), disks.shape[1], dtype=torch.int16)
+    for start in range(0, len(unit_ids), _PAIR_CHUNK):
+        chunk = slice(start, start + _PAIR_CHUNK)
+        cover.index_add_(0, rows[chunk], disks[unit_ids[chunk]].to(torch.int16))
+    return filters, cover > 0
+
+
+def _bilinear_regions(
+    image_maps: torch.Tensor, thresholds: torch.Tensor, mask_size: tuple[int, int]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Network Dissection's region: the map upsampled bilinearly and thresholded at T_f."""
+    upsampled = F.interpolate(
+        image_maps[None], size=mask_size, mode="bilinear", align_corners=False
+    )[0]
+    regions = upsampled.flatten(1) > thresholds[:, None]
+    filters = regions.any(dim=1).nonzero(as_tuple=True)[0]
+    return filters, regions[filters]
+
+
+def _iou(regions: torch.Tensor, part_masks: torch.Tensor) -> torch.Tensor:
+    """IoU [R, K] of bool regions [R, P] with bool part masks [K, P]; 0 where the union is empty."""
+    intersection = regions.to(torch.float32) @ part_masks.to(torch.float32).T
+    union = regions.sum(dim=1, keepdim=True) + part_masks.sum(dim=1)[None, :] - intersection
+    return torch.where(union > 0, intersection / union.clamp(min=1), torch.zeros_like(union))
+
+
+def _summarise(
+    hits: np.ndarray, present_count: np.ndarray, thresholds: np.ndarray
+) -> PartInterpretability:
+    """P_fk = hits / images containing k; P_f = max over evaluable parts; mean over filters."""
+    evaluable = present_count > 0
+    per_filter_part = np.full(hits.shape, np.nan)
+    per_filter_part[:, evaluable] = hits[:, evaluable] / present_count[evaluable]
+    best_part = np.full(len(hits), -1, dtype=np.int64)
+    per_filter = np.full(len(hits), np.nan)
+    if evaluable.any():
+        scored = np.where(np.isfinite(per_filter_part), per_filter_part, -1.0)
+        best_part[:] = scored.argmax(axis=1)
+        per_filter[:] = scored.max(axis=1)
+    mean = float(per_filter.mean()) if evaluable.any() else float("nan")
+    return PartInterpretability(
+        mean=mean,
+        per_filter=per_filter,
+        per_filter_part=per_filter_part,
+        thresholds=thresholds,
+        best_part=best_part,
+    )
+
+
+def best_part_histogram(result: PartInterpretability, part_names: Sequence[str]) -> dict[str, int]:
+    """How many filters match each part best (argmax_k P_fk); filters with P_f = 0 or no
+    evaluable part count under "none". Shows whether filters collapse onto a few parts."""
+    if len(part_names) != result.per_filter_part.shape[1]:
+        raise ValueError(
+            f"part_names has {len(part_names)} names but the result has "
+            f"{result.per_filter_part.shape[1]} parts"
+        )
+    histogram = {name: 0 for name in part_names}
+    histogram["none"] = 0
+    for score, part in zip(result.per_filter, result.best_part, strict=True):
+        if part < 0 or not score > 0:
+            histogram["none"] += 1
+        else:
+            histogram[part_names[part]] += 1
+    return histogram

@@ -1,0 +1,237 @@
+"""Architectures: the paper's four (AlexNet, VGG-M, VGG-S, VGG-16), ResNet-18 and a tiny net.
+
+Each builder returns the torchvision-layout network split into backbone / top conv block /
+classifier, so that torchvision weights load by their usual keys before the split.
+
+- ``alexnet``, ``vgg16``, ``resnet18``: torchvision models. VGG-16's top conv (conv5_3) gives
+  14x14 maps at 224 px, AlexNet's conv5 13x13.
+- ``vgg_m``, ``vgg_s``: Chatfield et al. (BMVC 2014), not in torchvision; built here with
+  Caffe's ceil-mode pooling and LRN. Top maps at 224 px: 13x13 (VGG-M), 18x18 (VGG-S).
+- ``resnet18`` (beyond the paper): the last residual block of layer4 is the masked "top conv"
+  layer, its conv is ``layer4[-1].conv2``; masks sit after the residual sum and ReLU. 7x7 maps
+  at 224 px. The paper skips residual nets because skips mix filters: an extension.
+- ``tiny``: a from-scratch CPU net, conv -> BN -> ReLU throughout (method-notes §11: without
+  normalisation the filter loss inflates activations without bound), 8x downsampling: top
+  maps of 14x14 at its default 112 px, 16x16 at 128 px, 8x8 at 64 px.
+
+Pretrained architectures keep their top block as-is; their added layer has no BatchNorm by
+default and starts as the identity (``identity_init``) so fine-tuning starts from the
+pretrained function. ``batch_norm=True`` adds BN to the added layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch import nn
+from torchvision import models as tv
+
+from partlens.models.part_model import PartModel
+from partlens.models.weights import load_pretrained
+from partlens.nn import InterpretableHead
+
+
+@dataclass
+class Split:
+    """A network cut at its top conv layer."""
+
+    backbone: nn.Module
+    top_block: nn.Module
+    top_conv_path: str
+    channels: int
+    classifier: nn.Module
+    input_size: int
+    pretrained_family: bool
+
+
+def _replace_last_linear(classifier: nn.Sequential, num_classes: int) -> nn.Sequential:
+    last = classifier[-1]
+    classifier[-1] = nn.Linear(last.in_features, num_classes)
+    return classifier
+
+
+def _vgg_like_split(network: nn.Module, top_index: int, channels: int, input_size: int) -> Split:
+    features = network.features
+    return Split(
+        backbone=features[:top_index],
+        top_block=nn.Sequential(features[top_index], features[top_index + 1]),
+        top_conv_path="0",
+        channels=channels,
+        classifier=nn.Sequential(
+            *features[top_index + 2 :], network.avgpool, nn.Flatten(1), network.classifier
+        ),
+        input_size=input_size,
+        pretrained_family=True,
+    )
+
+
+def _conv_bn_relu(c_in: int, c_out: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()
+    )
+
+
+def _tiny(num_classes: int, weights: Path | None, width: int = 128) -> Split:
+    if width < 8:
+        raise ValueError(f"tiny: width must be at least 8, got {width}")
+    backbone = nn.Sequential(
+        _conv_bn_relu(3, width // 4),
+        nn.MaxPool2d(2),
+        _conv_bn_relu(width // 4, width // 2),
+        nn.MaxPool2d(2),
+        _conv_bn_relu(width // 2, width),
+        nn.MaxPool2d(2),
+    )
+    classifier = nn.Sequential(
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Linear(width, num_classes)
+    )
+    return Split(backbone, _conv_bn_relu(width, width), "0", width, classifier, 112, False)
+
+
+class _ChatfieldNet(nn.Module):
+    """VGG-M / VGG-S in torchvision layout (``features``, ``avgpool``, ``classifier``)."""
+
+    def __init__(self, features: nn.Sequential) -> None:
+        super().__init__()
+        self.features = features
+        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 6 * 6, 4096),
+            nn.ReLU(),
+            nn.Dropout(),
+            nn.Linear(4096, 4096),
+            nn.ReLU(),
+            nn.Dropout(),
+            nn.Linear(4096, 1000),
+        )
+
+
+def _lrn() -> nn.LocalResponseNorm:
+    # Caffe's LRN of the Chatfield models: size 5, alpha 5e-4, beta 0.75, k 2.
+    return nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
+
+
+def _vgg_m_network() -> _ChatfieldNet:
+    return _ChatfieldNet(
+        nn.Sequential(
+            nn.Conv2d(3, 96, 7, stride=2), nn.ReLU(), _lrn(), nn.MaxPool2d(3, 2, ceil_mode=True),
+            nn.Conv2d(96, 256, 5, stride=2, padding=1), nn.ReLU(), _lrn(),
+            nn.MaxPool2d(3, 2, ceil_mode=True),
+            nn.Conv2d(256, 512, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(512, 512, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(512, 512, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(3, 2, ceil_mode=True),
+        )
+    )  # fmt: skip
+
+
+def _vgg_s_network() -> _ChatfieldNet:
+    return _ChatfieldNet(
+        nn.Sequential(
+            nn.Conv2d(3, 96, 7, stride=2), nn.ReLU(), _lrn(), nn.MaxPool2d(3, 3, ceil_mode=True),
+            nn.Conv2d(96, 256, 5, stride=1, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2, 2, ceil_mode=True),
+            nn.Conv2d(256, 512, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(512, 512, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(512, 512, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(3, 3, ceil_mode=True),
+        )
+    )  # fmt: skip
+
+
+def _load(network: nn.Module, weights: Path | None, final_prefix: str) -> None:
+    if weights is not None:
+        load_pretrained(network, weights, replaceable_prefix=final_prefix)
+
+
+def _vgg_family(make: Callable[[], nn.Module], top_index: int, channels: int) -> Callable:
+    def build(num_classes: int, weights: Path | None) -> Split:
+        network = make()
+        final = len(network.classifier) - 1
+        _load(network, weights, f"classifier.{final}.")
+        _replace_last_linear(network.classifier, num_classes)
+        return _vgg_like_split(network, top_index, channels, 224)
+
+    return build
+
+
+def _resnet18(num_classes: int, weights: Path | None) -> Split:
+    network = tv.resnet18(weights=None)
+    _load(network, weights, "fc.")
+    network.fc = nn.Linear(network.fc.in_features, num_classes)
+    backbone = nn.Sequential(
+        network.conv1, network.bn1, network.relu, network.maxpool,
+        network.layer1, network.layer2, network.layer3, network.layer4[:-1],
+    )  # fmt: skip
+    classifier = nn.Sequential(network.avgpool, nn.Flatten(1), network.fc)
+    return Split(backbone, network.layer4[-1], "conv2", 512, classifier, 224, True)
+
+
+BUILDERS: dict[str, Callable[..., Split]] = {
+    "tiny": _tiny,
+    "alexnet": _vgg_family(lambda: tv.alexnet(weights=None), 10, 256),
+    "vgg_m": _vgg_family(_vgg_m_network, 12, 512),
+    "vgg_s": _vgg_family(_vgg_s_network, 11, 512),
+    "vgg16": _vgg_family(lambda: tv.vgg16(weights=None), 28, 512),
+    "resnet18": _resnet18,
+}
+
+
+def list_architectures() -> list[str]:
+    """Names accepted by :func:`build_model`."""
+    return list(BUILDERS)
+
+
+def build_model(
+    arch: str,
+    *,
+    interpretable: bool = True,
+    num_classes: int = 1,
+    weights: str | Path | None = None,
+    **options,
+) -> PartModel:
+    """Builds ``arch`` with the paper's interpretable head (or its ordinary twin).
+
+    Options: ``filter_loss`` ("paper-approx" | "exact-mi" | "official"), ``batch_norm`` (BN in
+    the added layer; default True for ``tiny``, False for pretrained architectures),
+    ``identity_init`` (default: not ``batch_norm``), ``beta``, ``norm`` ("l1" | "l2"),
+    ``input_size`` (default input side), ``width`` (``tiny`` only: top-layer filters).
+    """
+    if arch not in BUILDERS:
+        raise ValueError(f"unknown architecture {arch!r}; choose from {list_architectures()}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be at least 1, got {num_classes}")
+    options = dict(options)
+    known = {"filter_loss", "batch_norm", "identity_init", "beta", "norm", "input_size", "width"}
+    unknown = sorted(set(options) - known)
+    if unknown or ("width" in options and arch != "tiny"):
+        raise ValueError(f"unknown option(s) for {arch}: {unknown or ['width']}")
+    builder_options = {"width": options["width"]} if "width" in options else {}
+    split = BUILDERS[arch](num_classes, Path(weights) if weights else None, **builder_options)
+    batch_norm = bool(options.get("batch_norm", not split.pretrained_family))
+    identity_init = bool(options.get("identity_init", not batch_norm))
+    mask_options = {"beta": float(options.get("beta", 4.0)), "norm": options.get("norm", "l1")}
+    head = InterpretableHead(
+        split.top_block,
+        split.top_conv_path,
+        split.channels,
+        interpretable=interpretable,
+        batch_norm=batch_norm,
+        identity_init=identity_init,
+        mask_options=mask_options,
+    )
+    options.update(batch_norm=batch_norm, identity_init=identity_init, **mask_options)
+    options.setdefault("input_size", split.input_size)
+    return PartModel(
+        arch,
+        split.backbone,
+        head,
+        split.classifier,
+        input_size=int(options["input_size"]),
+        interpretable=interpretable,
+        num_classes=num_classes,
+        filter_loss=options.pop("filter_loss", "paper-approx"),
+        options=options,
+    )

@@ -1,0 +1,30 @@
+"""Interpretable-CNN building blocks: templates, the filter loss, the part mask and the head."""
+
+from partlens.nn.head import LAYER_NAMES, InterpretableHead, InterpretableLayer, added_conv_block
+from partlens.nn.loss import (
+    assigned_template_loss,
+    lambda_schedule,
+    mutual_information_loss,
+    template_scores,
+)
+from partlens.nn.mask import PartMask, part_positions
+from partlens.nn.objective import FILTER_LOSSES, FilterObjective
+from partlens.nn.templates import template_distances, template_shapes, templates
+
+__all__ = [
+    "FILTER_LOSSES",
+    "LAYER_NAMES",
+    "FilterObjective",
+    "InterpretableHead",
+    "InterpretableLayer",
+    "PartMask",
+    "added_conv_block",
+    "assigned_template_loss",
+    "lambda_schedule",
+    "mutual_information_loss",
+    "part_positions",
+    "template_distances",
+    "template_scores",
+    "template_shapes",
+    "templates",
+]

@@ -1,0 +1,106 @@
+"""The filter loss Loss_f = -MI(X; T) (paper Eq. 2-5, method-notes §4).
+
+Two computations are offered:
+
+- :func:`mutual_information_loss`: the exact -MI over a batch, every image against every
+  template, with ``Z_T`` and ``p(x)`` taken over the batch and back-propagated by autograd.
+- :func:`assigned_template_loss`: the paper's practical loss (Eq. 4). Each image only counts
+  under its assigned template ``T_hat`` (``T_mu_hat`` for images of the filter's target
+  category, ``T^-`` otherwise); ``Z_T`` and ``p(x)`` are constants supplied by the caller
+  (running estimates across batches, footnote 2) and the gradient is exactly Eq. 4:
+  ``p(T_hat) t_hat_ij / Z_T_hat * exp(tr(x . T_hat)) * {tr(x . T_hat) - log Z_T_hat - log p(x)}``,
+  with the sign that *raises* the MI under gradient descent.
+
+Everything is in log space: ``log p(x|T) = tr(x . T) - log Z_T`` with ``log Z_T`` by logsumexp,
+so activations in the thousands neither overflow nor produce NaN, and all-zero maps give
+``MI = 0``. ``tr(x . T)`` for all templates is one matmul of the flattened maps with the
+``[N + 1, N]`` template matrix.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+
+def template_scores(x: Tensor, flat_templates: Tensor) -> Tensor:
+    """``tr(x . T)`` for every map and template: ``[B, F, H, W] x [K, H*W] -> [B, F, K]``."""
+    if x.dim() != 4:
+        raise ValueError(f"feature maps must be [B, F, H, W], got shape {tuple(x.shape)}")
+    if flat_templates.shape[-1] != x.shape[2] * x.shape[3]:
+        raise ValueError(
+            f"templates cover {flat_templates.shape[-1]} positions but the maps have "
+            f"{x.shape[2]}x{x.shape[3]}"
+        )
+    return x.flatten(2) @ flat_templates.to(x.dtype).t()
+
+
+def mutual_information_loss(x: Tensor, T: Tensor, prior: Tensor) -> Tensor:
+    """Exact ``Loss_f = -MI(X; T)`` per filter, ``Z_T`` and ``p(x)`` over the batch X.
+
+    ``x``: post-ReLU maps ``[B, F, H, W]``; ``T``: ``[K, H, W]`` from
+    :func:`partlens.nn.templates`; ``prior``: ``p(T)``, ``[K]``. Returns ``[F]``.
+    """
+    if T.dim() != 3 or prior.shape != (T.shape[0],):
+        raise ValueError(
+            f"T must be [K, H, W] with prior [K], got {tuple(T.shape)} and {tuple(prior.shape)}"
+        )
+    compute_dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+    x = x.to(compute_dtype)
+    scores = template_scores(x, T.reshape(T.shape[0], -1))
+    # log p(x|T) = tr(x . T) - log Z_T, with Z_T summed over the batch (dim 0).
+    log_p_x_given_t = scores - torch.logsumexp(scores, dim=0, keepdim=True)
+    log_prior = prior.to(compute_dtype).log()
+    log_p_x = torch.logsumexp(log_p_x_given_t + log_prior, dim=-1, keepdim=True)
+    mi = (prior.to(compute_dtype) * log_p_x_given_t.exp() * (log_p_x_given_t - log_p_x)).sum(
+        dim=(0, 2)
+    )
+    return -mi
+
+
+def batch_log_mean_exp(scores: Tensor) -> Tensor:
+    """``log mean_x exp(tr(x . T))`` over the batch: ``[B, F, K] -> [F, K]`` (no gradient)."""
+    scores = scores.detach()
+    return torch.logsumexp(scores, dim=0) - math.log(scores.shape[0])
+
+
+def assigned_template_loss(
+    scores: Tensor, assigned: Tensor, prior: Tensor, log_mean_exp: Tensor
+) -> Tensor:
+    """Eq. 4 loss per filter: each image under its assigned template T_hat only.
+
+    ``scores``: ``tr(x . T)`` ``[B, F, K]``; ``assigned``: template index per image and filter
+    ``[B, F]`` (mu_hat for target-category images, ``K - 1`` = T^- otherwise);
+    ``log_mean_exp``: the running ``log mean_x exp(tr(x . T))`` ``[F, K]``, so that
+    ``log Z_T = log B + log_mean_exp`` (Z_T scaled to the batch, keeping the loss magnitude
+    independent of the dataset size). Z_T and p(x) are constants, as in the paper.
+
+    The value is ``-sum_x p(T_hat) p(x|T_hat) log[p(x|T_hat) / p(x)]``; the gradient on x is
+    Eq. 4 (without the ``+1`` that cancels in the exact sum over x).
+    """
+    batch = scores.shape[0]
+    log_prior = prior.to(scores.dtype).log()
+    with torch.no_grad():
+        log_p_x_given_t = scores - (log_mean_exp.to(scores.dtype) + math.log(batch))
+        log_p_x = torch.logsumexp(log_p_x_given_t + log_prior, dim=-1)
+        log_p_x_given_hat = log_p_x_given_t.gather(-1, assigned.unsqueeze(-1)).squeeze(-1)
+        weight = log_prior[assigned].exp() * log_p_x_given_hat.exp() * (log_p_x_given_hat - log_p_x)
+        value = -weight.sum(dim=0)
+    score_hat = scores.gather(-1, assigned.unsqueeze(-1)).squeeze(-1)
+    # d(surrogate)/dx = -weight * t_hat: exactly Eq. 4, with its value replaced by the -MI term.
+    surrogate = -(weight * score_hat).sum(dim=0)
+    return value + surrogate - surrogate.detach()
+
+
+def update_log_mean_exp(running: Tensor, batch_value: Tensor, momentum: float) -> Tensor:
+    """Exponential moving average of ``mean exp(tr(x . T))``, kept in log space."""
+    return torch.logaddexp(running + math.log1p(-momentum), batch_value + math.log(momentum))
+
+
+def lambda_schedule(weight: float, mean_max_activation: float, epoch: int) -> float:
+    """The paper's ``lambda = weight * (1/t) * mean_x max_ij x_ij`` in epoch t (1-based)."""
+    if epoch < 1:
+        raise ValueError(f"epoch is 1-based, got {epoch}")
+    return weight * mean_max_activation / epoch

@@ -1,0 +1,144 @@
+"""Per-layer filter objective: target categories, running Z_T, and the chosen loss variant.
+
+Variants (``TrainConfig.filter_loss``):
+
+- ``"paper-approx"``: paper Eq. 4. Each image counts under its assigned template (T_mu_hat for
+  images of the filter's target category, T^- for the others); ``Z_T`` is a running estimate
+  across training batches (an exponential moving average of ``mean exp(tr(x . T))``, seeded by
+  the first batch and refined as training goes, paper footnote 2); ``p(x)`` follows from it.
+- ``"exact-mi"``: the exact -MI of the batch over all templates, by autograd (labels unused:
+  the paper's Loss_f is defined on all feature maps X, Eq. 5 shows the category split emerges).
+- ``"official"``: the MATLAB code's choices: centroid mu (see :class:`PartMask`), ``Z_T``
+  recomputed per mini-batch, and lambda scaled by ``1/epoch`` only.
+
+Target category of each filter (paper Sec. 3.2, method-notes §5): with one logit (single
+category) it is the positive label 1 for every filter. With several classes it is
+``argmax_c mean_{I in I_c} sum_ij x_ij``, an exponential moving average per class that is
+updated from training batches only (never in eval mode).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from partlens.nn.loss import (
+    assigned_template_loss,
+    batch_log_mean_exp,
+    mutual_information_loss,
+    template_scores,
+    update_log_mean_exp,
+)
+from partlens.nn.mask import part_positions
+from partlens.nn.templates import templates
+
+FILTER_LOSSES = ("paper-approx", "exact-mi", "official")
+Z_MOMENTUM = 0.1
+CATEGORY_MOMENTUM = 0.1
+MEAN_MAX_MOMENTUM = 0.1
+
+
+class FilterObjective(nn.Module):
+    """Computes ``Loss_f`` for every filter of one interpretable layer and keeps its statistics."""
+
+    def __init__(
+        self,
+        channels: int,
+        num_classes: int,
+        *,
+        variant: str = "paper-approx",
+        beta: float = 4.0,
+        norm: str = "l1",
+    ) -> None:
+        super().__init__()
+        if variant not in FILTER_LOSSES:
+            raise ValueError(f"filter_loss must be one of {FILTER_LOSSES}, got {variant!r}")
+        self.channels = channels
+        self.num_classes = num_classes
+        self.variant = variant
+        self.beta = beta
+        self.norm = norm
+        self.position = "centroid" if variant == "official" else "argmax"
+        # Running log mean_x exp(tr(x . T)) [F, K]; empty until the first training batch.
+        self.register_buffer("log_mean_exp", torch.empty(0))
+        self.register_buffer("mean_max", torch.zeros(()))
+        self.register_buffer("class_activation", torch.zeros(max(num_classes, 1), channels))
+        self.register_buffer("class_seen", torch.zeros(max(num_classes, 1), dtype=torch.bool))
+        self._template_cache: dict[tuple[int, int, str], tuple[Tensor, Tensor]] = {}
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # The running Z_T's size depends on the map size seen in training, not known at build.
+        key = prefix + "log_mean_exp"
+        if key in state_dict:
+            incoming = state_dict[key]
+            self.log_mean_exp = torch.empty(
+                incoming.shape, dtype=incoming.dtype, device=self.mean_max.device
+            )
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def templates_for(self, n_h: int, n_w: int, device: torch.device) -> tuple[Tensor, Tensor]:
+        """Flattened templates ``[K, H*W]`` and prior ``[K]`` for this map size (cached)."""
+        key = (n_h, n_w, str(device))
+        if key not in self._template_cache:
+            T, prior = templates(n_h, n_w, beta=self.beta, norm=self.norm)
+            self._template_cache[key] = (T.reshape(T.shape[0], -1).to(device), prior.to(device))
+        return self._template_cache[key]
+
+    def target_categories(self) -> Tensor:
+        """c_hat per filter ``[F]``: label 1 (single category) or argmax of class activation."""
+        if self.num_classes == 1:
+            return torch.ones(self.channels, dtype=torch.long, device=self.class_activation.device)
+        scores = self.class_activation.masked_fill(~self.class_seen[:, None], float("-inf"))
+        return scores.argmax(dim=0)
+
+    @torch.no_grad()
+    def _update_statistics(self, x: Tensor, labels: Tensor) -> None:
+        batch_mean_max = x.flatten(2).amax(dim=-1).mean()
+        if self.mean_max.item() == 0.0:
+            self.mean_max.copy_(batch_mean_max)
+        else:
+            self.mean_max.lerp_(batch_mean_max, MEAN_MAX_MOMENTUM)
+        if self.num_classes == 1:
+            return
+        totals = x.sum(dim=(2, 3))
+        for label in labels.unique().tolist():
+            if not 0 <= label < self.num_classes:
+                raise ValueError(f"label {label} outside 0..{self.num_classes - 1}")
+            class_mean = totals[labels == label].mean(dim=0)
+            if self.class_seen[label]:
+                self.class_activation[label].lerp_(class_mean, CATEGORY_MOMENTUM)
+            else:
+                self.class_activation[label].copy_(class_mean)
+                self.class_seen[label] = True
+
+    def forward(self, x: Tensor, labels: Tensor) -> Tensor:
+        """``Loss_f`` per filter ``[F]`` for post-ReLU, *unmasked* maps ``x: [B, F, H, W]``.
+
+        In training mode this also updates the running Z_T, mean max activation and the
+        per-class activation statistics.
+        """
+        x = x.float()
+        n_h, n_w = x.shape[-2:]
+        flat_t, prior = self.templates_for(n_h, n_w, x.device)
+        if self.training:
+            self._update_statistics(x.detach(), labels)
+        if self.variant == "exact-mi":
+            return mutual_information_loss(x, flat_t.reshape(-1, n_h, n_w), prior)
+        scores = template_scores(x, flat_t)
+        log_mean_exp = self._log_mean_exp(scores)
+        positive = labels[:, None] == self.target_categories()[None, :]
+        negative_index = torch.full_like(positive, flat_t.shape[0] - 1, dtype=torch.long)
+        assigned = torch.where(positive, part_positions(x, self.position), negative_index)
+        return assigned_template_loss(scores, assigned, prior, log_mean_exp)
+
+    def _log_mean_exp(self, scores: Tensor) -> Tensor:
+        batch_value = batch_log_mean_exp(scores)
+        if self.variant == "official":
+            return batch_value
+        if not self.training:
+            return batch_value if self.log_mean_exp.numel() == 0 else self.log_mean_exp
+        if self.log_mean_exp.shape != batch_value.shape:
+            self.log_mean_exp = batch_value.clone()
+        else:
+            self.log_mean_exp = update_log_mean_exp(self.log_mean_exp, batch_value, Z_MOMENTUM)
+        return self.log_mean_exp

@@ -1,0 +1,77 @@
+"""The runs API in-process (real DB, real Redis as broker, no worker)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from backend.main import create_app
+from partlens.config import Settings
+
+
+@pytest.fixture
+def client(tmp_path, redis_url):
+    settings = Settings(data_dir=tmp_path, broker_url=redis_url)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_launch_records_and_enqueues_run_with_twin(client, redis_url):
+    response = client.post("/api/v1/runs", json={"arch": "tiny", "with_twin": True})
+    assert response.status_code == 201, response.text
+    run = response.json()
+    assert run["status"] == "queued" and run["config"]["interpretable"] is True
+    twin = client.get(f"/api/v1/runs/{run['twin_id']}").json()
+    assert twin["config"]["interpretable"] is False and twin["twin_id"] == run["id"]
+    queued = redis.Redis.from_url(redis_url).lrange("partlens", 0, -1)
+    task_ids = [json.loads(m)["headers"]["argsrepr"] for m in queued]
+    assert sorted(task_ids) == sorted([repr([run["id"]]), repr([twin["id"]])])
+    listed = [r["id"] for r in client.get("/api/v1/runs").json()]
+    assert set(listed) == {run["id"], twin["id"]}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"arch": "resnet9000"}, "arch"),
+        ({"epochs": -1}, "epochs"),
+        ({"dataset": {"category": "unicorn"}}, "category"),
+        ({"dataset": {"image_size": 8}}, "image_size"),
+        ({"unknown_option": 1}, "unknown_option"),
+    ],
+)
+def test_bad_launch_is_422_with_message(client, body, field):
+    response = client.post("/api/v1/runs", json=body)
+    assert response.status_code == 422
+    assert field in json.dumps(response.json()["detail"])
+
+
+def test_unknown_run_is_404(client):
+    for path in ("/api/v1/runs/nope", "/api/v1/runs/nope/features",
+                 "/api/v1/runs/nope/layers/conv/filters/0/overlay.png"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert "nope" in response.json()["detail"]
+
+
+def test_features_of_unfinished_run_is_409(client):
+    run = client.post("/api/v1/runs", json={}).json()
+    response = client.get(f"/api/v1/runs/{run['id']}/layers/x/filters/0/overlay.png")
+    assert response.status_code == 409
+    assert "no feature maps yet" in response.json()["detail"]
+
+
+def test_cancel_queued_run(client):
+    run = client.post("/api/v1/runs", json={}).json()
+    cancelled = client.post(f"/api/v1/runs/{run['id']}/cancel").json()
+    assert cancelled["status"] == "cancelled" and cancelled["cancel_requested"] is True
+    again = client.post(f"/api/v1/runs/{run['id']}/cancel")
+    assert again.status_code == 409
+
+
+def test_catalog_lists_architectures_and_categories(client):
+    assert "tiny" in client.get("/api/v1/architectures").json()
+    assert "bird" in client.get("/api/v1/datasets/builtin").json()["categories"]

@@ -1,0 +1,89 @@
+"""The UI in a real headless Chromium: a filter view URL reproduces the same view anywhere."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.support import Stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def new_browser() -> webdriver.Chrome:
+    """A fresh headless Chromium with its own empty profile (a new browser context)."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1200,900",
+                 f"--user-data-dir={tempfile.mkdtemp(prefix='partlens-chromium-')}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    driver = new_browser()
+    yield driver
+    driver.quit()
+
+
+def _filter_view(driver: webdriver.Chrome, url: str) -> dict[str, str]:
+    driver.get(url)
+    wait = WebDriverWait(driver, 30)
+    img = wait.until(lambda d: d.find_element(By.ID, "filter-overlay"))
+    wait.until(lambda d: d.execute_script(
+        "const i = arguments[0]; return i.complete && i.naturalWidth > 0;", img))
+    return {
+        "src": img.get_attribute("src"),
+        "width": str(driver.execute_script("return arguments[0].naturalWidth;", img)),
+        "title": driver.find_element(By.TAG_NAME, "h2").text,
+        "stats": driver.find_element(By.ID, "filter-stats").text,
+    }
+
+
+def test_filter_view_url_is_shareable(redis_stack: Stack, tiny_run: dict, browser):
+    features = httpx.get(f"{redis_stack.api_url}/runs/{tiny_run['id']}/features").json()
+    layer = features["layers"][-1]["name"]
+    url = f"{redis_stack.ui_url}/runs/{tiny_run['id']}/layers/{layer}/filters/2?image=5"
+    first = _filter_view(browser, url)
+    assert first["title"] == f"Filter 2 of {layer}"
+    assert first["src"].endswith(f"/filters/2/overlay.png?image=5")
+    assert first["width"] == "64"
+    other = new_browser()
+    try:
+        assert _filter_view(other, url) == first
+    finally:
+        other.quit()
+
+
+def test_runs_page_lists_runs_and_links_them(redis_stack: Stack, tiny_run: dict, browser):
+    browser.get(redis_stack.ui_url + "/")
+    link = WebDriverWait(browser, 30).until(
+        lambda d: d.find_element(By.LINK_TEXT, tiny_run["id"]))
+    assert link.get_attribute("href").endswith(f"/runs/{tiny_run['id']}")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.runs tbody tr")
+    assert len(rows) >= 2
+
+
+def test_launch_form_reports_api_validation_error(redis_stack: Stack, browser):
+    browser.get(redis_stack.ui_url + "/")
+    epochs = WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "launch-epochs"))
+    epochs.clear()
+    epochs.send_keys("-3")
+    browser.find_element(By.ID, "launch-button").click()
+    message = WebDriverWait(browser, 30).until(
+        lambda d: d.find_element(By.ID, "launch-message").text or None)
+    assert "Could not launch" in message and "epochs" in message
