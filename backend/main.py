@@ -13,8 +13,12 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the API bound to the metadata DB, the artifact folder and the broker of ``settings``."""
+    """Build the API bound to the metadata DB, artifact folder and broker of ``settings``."""
     settings = settings or get_settings()
+    # Import the library's heavy modules (torch) now, not inside the first request.
+    import partlens.data  # noqa: F401
+    import partlens.models  # noqa: F401
+
     app = FastAPI(title="partlens", version="0.1.0", openapi_url=f"{API_PREFIX}/openapi.json")
     app.state.settings = settings
     app.state.sessions = create_session_factory(settings.resolved_database_url)

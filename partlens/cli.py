@@ -64,8 +64,14 @@ def _wait_for_api(url: str, timeout_s: float) -> bool:
 def _launch_demo(api_url: str) -> None:
     import httpx
 
-    body = {"arch": "tiny", "interpretable": True, "with_twin": True, "epochs": 3,
-            "name": "demo", "dataset": {"image_size": 64, "train_size": 384, "eval_size": 64}}
+    body = {
+        "arch": "tiny",
+        "interpretable": True,
+        "with_twin": True,
+        "epochs": 3,
+        "name": "demo",
+        "dataset": {"image_size": 64, "train_size": 384, "eval_size": 64},
+    }
     run = httpx.post(f"{api_url}/runs", json=body, timeout=30).json()
     console.print(f"launched demo run {run['id']} and its ordinary twin {run['twin_id']}")
 
@@ -81,15 +87,40 @@ def up(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     broker_url, fallback = resolve_broker_url(settings)
     if fallback:
-        console.print(f"[yellow]No Redis answers at {settings.broker_url}: using the embedded "
-                      f"broker {broker_url}[/]")
+        console.print(
+            f"[yellow]No Redis answers at {settings.broker_url}: using the embedded "
+            f"broker {broker_url}[/]"
+        )
     env = _children_env(broker_url)
     python = sys.executable
     commands = {
-        "api": [python, "-m", "uvicorn", "backend.main:create_app", "--factory",
-                "--host", settings.api_host, "--port", str(settings.api_port)],
-        "worker": [python, "-m", "celery", "-A", "worker.celery_app", "worker",
-                   "-Q", settings.queue, "-c", "1", "--pool", "solo", "-l", "info"],
+        "api": [
+            python,
+            "-m",
+            "uvicorn",
+            "backend.main:create_app",
+            "--factory",
+            "--host",
+            settings.api_host,
+            "--port",
+            str(settings.api_port),
+        ],
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "worker.celery_app",
+            "worker",
+            "-Q",
+            settings.queue,
+            "-c",
+            "1",
+            "--pool",
+            "solo",
+            "-l",
+            "info",
+        ],
         "ui": [python, "-m", "partlens.cli", "ui"],
     }
     children = [subprocess.Popen(cmd, env=env) for cmd in commands.values()]
@@ -117,8 +148,9 @@ def api() -> None:
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("backend.main:create_app", factory=True, host=settings.api_host,
-                port=settings.api_port)
+    uvicorn.run(
+        "backend.main:create_app", factory=True, host=settings.api_host, port=settings.api_port
+    )
 
 
 @app.command()
@@ -138,8 +170,19 @@ def worker(
     from worker.celery_app import app as celery_app
 
     settings = get_settings()
-    celery_app.worker_main(["worker", "-Q", settings.queue, "-c", str(concurrency),
-                            "--pool", "solo" if concurrency == 1 else "prefork", "-l", "info"])
+    celery_app.worker_main(
+        [
+            "worker",
+            "-Q",
+            settings.queue,
+            "-c",
+            str(concurrency),
+            "--pool",
+            "solo" if concurrency == 1 else "prefork",
+            "-l",
+            "info",
+        ]
+    )
 
 
 class _ConsoleProgress:
@@ -151,10 +194,12 @@ class _ConsoleProgress:
 
     def on_step(self, p: Any) -> None:
         self.progress.update(
-            self.task, total=p.steps_total, completed=p.step,
+            self.task,
+            total=p.steps_total,
+            completed=p.step,
             description=f"epoch {p.epoch}/{p.epochs} task {p.task_loss:.3f} "
-                        f"filter {p.filter_loss:.3f} acc {p.accuracy:.3f} "
-                        f"{p.images_per_s:.0f} img/s",
+            f"filter {p.filter_loss:.3f} acc {p.accuracy:.3f} "
+            f"{p.images_per_s:.0f} img/s",
         )
 
     def on_epoch_end(self, p: Any) -> None:
@@ -190,13 +235,25 @@ def train(
     from worker.pipeline import execute_run, session_factory
 
     try:
-        config = RunConfig.model_validate({
-            "arch": arch, "interpretable": interpretable, "epochs": epochs,
-            "batch_size": batch_size, "lr": lr, "filter_loss": filter_loss, "seed": seed,
-            "max_steps": max_steps,
-            "dataset": {"task": task, "category": category, "image_size": image_size,
-                        "train_size": train_size, "eval_size": eval_size},
-        })
+        config = RunConfig.model_validate(
+            {
+                "arch": arch,
+                "interpretable": interpretable,
+                "epochs": epochs,
+                "batch_size": batch_size,
+                "lr": lr,
+                "filter_loss": filter_loss,
+                "seed": seed,
+                "max_steps": max_steps,
+                "dataset": {
+                    "task": task,
+                    "category": category,
+                    "image_size": image_size,
+                    "train_size": train_size,
+                    "eval_size": eval_size,
+                },
+            }
+        )
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise fail(details) from None

@@ -1,4 +1,4 @@
-"""Settings shared by the CLI, the worker, the API and the UI (environment variables ``PARTLENS_*``)."""
+"""Settings shared by the CLI, worker, API and UI (environment variables ``PARTLENS_*``)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class Settings(BaseSettings):
 
     @property
     def fallback_broker_url(self) -> str:
-        """The embedded broker used when no Redis answers: kombu's SQLAlchemy transport on SQLite."""
+        """The broker used when no Redis answers: kombu's SQLAlchemy transport on SQLite."""
         return f"sqla+sqlite:///{self.data_dir.resolve() / 'broker.sqlite'}"
 
     @property

@@ -76,7 +76,11 @@ def _dataset(config: dict[str, Any], split: str, size_key: str, augment: bool) -
     from partlens.data import load_dataset
 
     spec = DatasetSpec.model_validate(config["dataset"])
-    options: dict[str, Any] = {"task": spec.task, "size": getattr(spec, size_key), "seed": spec.seed}
+    options: dict[str, Any] = {
+        "task": spec.task,
+        "size": getattr(spec, size_key),
+        "seed": spec.seed,
+    }
     if spec.task == "single":
         options["category"] = spec.category
     if augment:

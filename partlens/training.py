@@ -45,6 +45,7 @@ __all__ = [
     "load_model",
     "save_checkpoint",
     "train",
+    "train_step",
 ]
 
 
@@ -277,9 +278,14 @@ def train(
     def checkpoint(next_epoch: int, step_in_epoch: int) -> None:
         if checkpoint_path is not None:
             _save(
-                model, optimizer, checkpoint_path, epoch=next_epoch,
-                step_in_epoch=step_in_epoch, step=step, config=asdict(config),
-            )  # fmt: skip
+                model,
+                optimizer,
+                checkpoint_path,
+                epoch=next_epoch,
+                step_in_epoch=step_in_epoch,
+                step=step,
+                config=asdict(config),
+            )
 
     while epoch <= config.epochs and step < steps_total:
         for group in optimizer.param_groups:
@@ -302,16 +308,21 @@ def train(
                 result.cancelled = True
                 break
             start = time.perf_counter()
-            values, lam = _train_step(model, optimizer, batch, config, epoch, device)
+            values, lam = train_step(model, optimizer, batch, config, epoch, device)
             step += 1
             step_in_epoch += 1
             count = batch.labels.shape[0]
             images_seen += count
             sums += torch.tensor(values, dtype=torch.float64) * count
             progress = TrainProgress(
-                epoch, config.epochs, step, steps_total, *values,
-                images_per_s=count / max(time.perf_counter() - start, 1e-9), filter_lambda=lam,
-            )  # fmt: skip
+                epoch,
+                config.epochs,
+                step,
+                steps_total,
+                *values,
+                images_per_s=count / max(time.perf_counter() - start, 1e-9),
+                filter_lambda=lam,
+            )
             _call(callbacks, "on_step", progress)
             if config.checkpoint_every and step % config.checkpoint_every == 0:
                 checkpoint(epoch, step_in_epoch)
@@ -324,10 +335,14 @@ def train(
             break
         means = (sums / max(images_seen, 1)).tolist()
         summary = TrainProgress(
-            epoch, config.epochs, step, steps_total, *means,
+            epoch,
+            config.epochs,
+            step,
+            steps_total,
+            *means,
             images_per_s=images_seen / max(time.perf_counter() - epoch_start, 1e-9),
             filter_lambda=_filter_lambda(model, config, epoch) if model.interpretable else 0.0,
-        )  # fmt: skip
+        )
         history.append(summary)
         _call(callbacks, "on_epoch_end", summary)
         result.epochs_completed = epoch
@@ -337,7 +352,7 @@ def train(
     return result
 
 
-def _train_step(
+def train_step(
     model: PartModel,
     optimizer: torch.optim.Optimizer,
     batch: Any,

@@ -38,8 +38,9 @@ def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def tiny_run(redis_stack: Stack) -> dict:
     """A tiny interpretable run (with its twin) trained to the end through the API."""
-    response = httpx.post(f"{redis_stack.api_url}/runs", json={**TINY_RUN, "with_twin": True},
-                          timeout=30)
+    response = httpx.post(
+        f"{redis_stack.api_url}/runs", json={**TINY_RUN, "with_twin": True}, timeout=30
+    )
     assert response.status_code == 201, response.text
     run = redis_stack.wait_run(response.json()["id"])
     assert run["status"] == "succeeded", f"{run['error']}\n{redis_stack.logs()}"

@@ -73,10 +73,39 @@ class Stack:
 
     def start(self, ui: bool = False) -> Stack:
         python = sys.executable
-        self._spawn([python, "-m", "uvicorn", "backend.main:create_app", "--factory",
-                     "--host", "127.0.0.1", "--port", str(self.api_port)], "api")
-        self._spawn([python, "-m", "celery", "-A", "worker.celery_app", "worker", "-Q",
-                     "partlens", "-c", "1", "--pool", "solo", "-l", "info"], "worker")
+        self._spawn(
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "backend.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+            ],
+            "api",
+        )
+        self._spawn(
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "worker.celery_app",
+                "worker",
+                "-Q",
+                "partlens",
+                "-c",
+                "1",
+                "--pool",
+                "solo",
+                "-l",
+                "info",
+            ],
+            "worker",
+        )
         if ui:
             self._spawn([python, "-m", "partlens.cli", "ui"], "ui")
         self.wait_http(f"{self.api_url}/health")

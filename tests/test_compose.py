@@ -16,8 +16,13 @@ def test_compose_file_is_valid_and_wired():
     compose = shutil.which("docker-compose")
     if compose is None:
         pytest.fail("docker-compose is missing: scripts/system-deps.sh installs it")
-    result = subprocess.run([compose, "-f", str(REPO / "docker-compose.yml"), "config"],
-                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    result = subprocess.run(
+        [compose, "-f", str(REPO / "docker-compose.yml"), "config"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)
     services = config["services"]

@@ -44,7 +44,9 @@ def create_celery(settings: Settings | None = None, broker_url: str | None = Non
     if broker_url is None:
         broker_url, fallback = resolve_broker_url(settings)
         if fallback:
-            log.warning("No Redis at %s; using the embedded broker %s", settings.broker_url, broker_url)
+            log.warning(
+                "No Redis at %s; using the embedded broker %s", settings.broker_url, broker_url
+            )
     app = Celery("partlens", broker=broker_url, include=["worker.tasks"])
     app.conf.update(
         task_default_queue=settings.queue,

@@ -18,10 +18,10 @@ import torch
 from sqlalchemy.orm import sessionmaker
 
 from partlens.config import get_settings
+from partlens.runs import build_eval_dataset, build_run_model, build_train_dataset, train_config
 from partlens.store import RunArtifacts, RunStatus, create_session_factory
 from partlens.store.artifacts import publish_dir
 from partlens.store.db import FINISHED_STATUSES, Run
-from partlens.runs import build_eval_dataset, build_run_model, build_train_dataset, train_config
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,9 @@ def _set(sessions: sessionmaker, run_id: str, **fields: Any) -> None:
         session.commit()
 
 
-def precompute_features(model: torch.nn.Module, config: dict[str, Any], artifacts: RunArtifacts) -> None:
+def precompute_features(
+    model: torch.nn.Module, config: dict[str, Any], artifacts: RunArtifacts
+) -> None:
     """Write the interpretable layers' maps (after ReLU/mask) for the evaluation images."""
     from partlens.data import collate_samples
 
@@ -164,20 +166,35 @@ def execute_run(run_id: str, extra_callbacks: tuple[Any, ...] = ()) -> str:
             checkpoint_dir=artifacts.checkpoint_dir,
         )
         if result.cancelled:
-            _set(sessions, run_id, status=RunStatus.cancelled.value, stage="cancelled",
-                 finished_at=datetime.now(UTC))
+            _set(
+                sessions,
+                run_id,
+                status=RunStatus.cancelled.value,
+                stage="cancelled",
+                finished_at=datetime.now(UTC),
+            )
             return RunStatus.cancelled.value
         _set(sessions, run_id, stage="saving", progress=1.0)
         with publish_dir(artifacts.model_dir) as staging:
             save_checkpoint(model, staging, run_config=config)
         _set(sessions, run_id, stage="precomputing")
         precompute_features(model, config, artifacts)
-        _set(sessions, run_id, status=RunStatus.succeeded.value, stage="done",
-             finished_at=datetime.now(UTC))
+        _set(
+            sessions,
+            run_id,
+            status=RunStatus.succeeded.value,
+            stage="done",
+            finished_at=datetime.now(UTC),
+        )
         return RunStatus.succeeded.value
     except Exception as exc:  # noqa: BLE001 - any failure must end as a visible run status
         log.exception("run %s failed", run_id)
-        _set(sessions, run_id, status=RunStatus.failed.value, stage="failed",
-             error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}",
-             finished_at=datetime.now(UTC))
+        _set(
+            sessions,
+            run_id,
+            status=RunStatus.failed.value,
+            stage="failed",
+            error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}",
+            finished_at=datetime.now(UTC),
+        )
         return RunStatus.failed.value

@@ -13,13 +13,6 @@ from dash import dcc, html
 from frontend.api_client import ApiError
 from frontend.app import api
 
-dash.register_page(
-    __name__,
-    path_template="/runs/<run_id>/layers/<layer>/filters/<filter_index>",
-    name="Filter",
-    title="partlens · filter",
-)
-
 
 def _int(value: Any, default: int = 0) -> int | None:
     try:
@@ -37,8 +30,9 @@ def layout(
 ) -> html.Div:
     f, i = _int(filter_index), _int(image)
     if f is None or i is None or f < 0 or i < 0:
-        return html.Div(f"Bad filter view address: filter {filter_index!r}, image {image!r}",
-                        className="error")
+        return html.Div(
+            f"Bad filter view address: filter {filter_index!r}, image {image!r}", className="error"
+        )
     base = f"/runs/{run_id}/layers/{layer}/filters"
     try:
         features = api().get_json(f"/runs/{run_id}/features")
@@ -65,25 +59,49 @@ def layout(
     )
     row, col = act["argmax"]
     twin = (
-        [" · twin: ", dcc.Link(run["twin_id"], href=f"/runs/{run['twin_id']}/layers/{layer}"
-                                                    f"/filters/{f}?image={i}")]
-        if run["twin_id"] else []
+        [
+            " · twin: ",
+            dcc.Link(
+                run["twin_id"], href=f"/runs/{run['twin_id']}/layers/{layer}/filters/{f}?image={i}"
+            ),
+        ]
+        if run["twin_id"]
+        else []
     )
     kind = "interpretable" if run["config"]["interpretable"] else "ordinary"
     return html.Div(
         [
             html.H2(f"Filter {f} of {layer}"),
-            html.P([dcc.Link(f"run {run_id}", href=f"/runs/{run_id}?layer={layer}"),
-                    f" ({kind}, {run['config']['arch']})", *twin]),
+            html.P(
+                [
+                    dcc.Link(f"run {run_id}", href=f"/runs/{run_id}?layer={layer}"),
+                    f" ({kind}, {run['config']['arch']})",
+                    *twin,
+                ]
+            ),
             nav,
             html.Div(
                 [
-                    html.Figure([html.Img(id="filter-overlay", className="big",
-                                          src=f"/media{base}/{f}/overlay.png?image={i}"),
-                                 html.Figcaption("activation overlay")]),
-                    html.Figure([html.Img(id="filter-image", className="big",
-                                          src=f"/media/runs/{run_id}/images/{i}.png"),
-                                 html.Figcaption(f"image {i}")]),
+                    html.Figure(
+                        [
+                            html.Img(
+                                id="filter-overlay",
+                                className="big",
+                                src=f"/media{base}/{f}/overlay.png?image={i}",
+                            ),
+                            html.Figcaption("activation overlay"),
+                        ]
+                    ),
+                    html.Figure(
+                        [
+                            html.Img(
+                                id="filter-image",
+                                className="big",
+                                src=f"/media/runs/{run_id}/images/{i}.png",
+                            ),
+                            html.Figcaption(f"image {i}"),
+                        ]
+                    ),
                 ],
                 className="pair",
             ),
@@ -94,10 +112,25 @@ def layout(
             ),
             html.H3("Top images of this filter"),
             html.Div(
-                [dcc.Link(html.Img(src=f"/media{base}/{f}/overlay.png?image={j}"),
-                          href=view(f, j), className="cell") for j in top["images"]],
+                [
+                    dcc.Link(
+                        html.Img(src=f"/media{base}/{f}/overlay.png?image={j}"),
+                        href=view(f, j),
+                        className="cell",
+                    )
+                    for j in top["images"]
+                ],
                 className="grid",
             ),
         ],
         id="filter-view",
     )
+
+
+dash.register_page(
+    __name__,
+    path_template="/runs/<run_id>/layers/<layer>/filters/<filter_index>",
+    name="Filter",
+    title="partlens · filter",
+    layout=layout,
+)

@@ -11,10 +11,6 @@ from frontend.api_client import ApiError
 from frontend.app import api
 from frontend.widgets import progress_bar
 
-dash.register_page(
-    __name__, path_template="/runs/<run_id>", name="Run", title="partlens · run"
-)
-
 
 def layout(run_id: str | None = None, layer: str | None = None, **_query: Any) -> html.Div:
     return html.Div(
@@ -42,14 +38,17 @@ def _status(run: dict[str, Any]) -> html.Div:
         ("images/s", "" if run["images_per_s"] is None else f"{run['images_per_s']:.1f}"),
     ]
     children: list[Any] = [
-        html.H2([f"Run {run['id']} ", html.Span(run["status"], className="status",
-                                                 id="run-status")]),
+        html.H2(
+            [f"Run {run['id']} ", html.Span(run["status"], className="status", id="run-status")]
+        ),
         html.P(run["name"]),
         progress_bar(run),
         html.Dl([item for k, v in facts for item in (html.Dt(k), html.Dd(v))], className="facts"),
     ]
     if run["twin_id"]:
-        children.append(html.P(["Twin: ", dcc.Link(run["twin_id"], href=f"/runs/{run['twin_id']}")]))
+        children.append(
+            html.P(["Twin: ", dcc.Link(run["twin_id"], href=f"/runs/{run['twin_id']}")])
+        )
     if run["error"]:
         children.append(html.Pre(run["error"], className="error"))
     return html.Div(children)
@@ -61,20 +60,25 @@ def _filter_grid(run_id: str, layer: str | None) -> Any:
     except ApiError as exc:
         return html.P(exc.message)
     layers = {item["name"]: item for item in features["layers"]}
-    layer = layer if layer in layers else next(iter(layers))
+    # Default to the top interpretable layer, the one the paper evaluates.
+    layer = layer if layer in layers else list(layers)[-1]
     tabs = html.Div(
-        [dcc.Link(name, href=f"/runs/{run_id}?layer={name}",
-                  className="tab active" if name == layer else "tab") for name in layers],
+        [
+            dcc.Link(
+                name,
+                href=f"/runs/{run_id}?layer={name}",
+                className="tab active" if name == layer else "tab",
+            )
+            for name in layers
+        ],
         className="tabs",
     )
     cells = []
-    for f in range(layers[layer]["filters"]):
-        top = api().get_json(f"/runs/{run_id}/layers/{layer}/filters/{f}/top", k=1)
-        image = top["images"][0]
+    for item in api().get_json(f"/runs/{run_id}/layers/{layer}/filters"):
+        f, image = item["filter"], item["top_image"]
         href = f"/runs/{run_id}/layers/{layer}/filters/{f}?image={image}"
         src = f"/media/runs/{run_id}/layers/{layer}/filters/{f}/overlay.png?image={image}"
-        cells.append(dcc.Link([html.Img(src=src), html.Span(f"#{f}")], href=href,
-                              className="cell"))
+        cells.append(dcc.Link([html.Img(src=src), html.Span(f"#{f}")], href=href, className="cell"))
     return html.Div([html.H3(f"Filters of {layer}"), tabs, html.Div(cells, className="grid")])
 
 
@@ -94,3 +98,12 @@ def refresh(_n: int | None, ids: dict[str, Any]) -> tuple[Any, Any, bool]:
     finished = run["status"] in ("succeeded", "failed", "cancelled")
     grid = _filter_grid(run_id, ids["layer"]) if run["status"] == "succeeded" else None
     return _status(run), grid, finished
+
+
+dash.register_page(
+    __name__,
+    path_template="/runs/<run_id>",
+    name="Run",
+    title="partlens · run",
+    layout=layout,
+)

@@ -11,8 +11,6 @@ from frontend.api_client import ApiError
 from frontend.app import api
 from frontend.widgets import progress_bar
 
-dash.register_page(__name__, path="/", name="Runs", title="partlens · runs")
-
 
 def _options(path: str, key: str | None = None, fallback: list[str] | None = None) -> list[str]:
     try:
@@ -30,23 +28,56 @@ def layout(**_query: Any) -> html.Div:
             html.H2("Launch a run"),
             html.Div(
                 [
-                    html.Label(["Architecture", dcc.Dropdown(archs, "tiny", id="launch-arch",
-                                                             clearable=False)]),
-                    html.Label(["Task", dcc.Dropdown(
-                        [{"label": "single-category", "value": "single"},
-                         {"label": "multi-category", "value": "multi"}],
-                        "single", id="launch-task", clearable=False)]),
-                    html.Label(["Category", dcc.Dropdown(categories, categories[0],
-                                                         id="launch-category", clearable=False)]),
-                    html.Label(["Image size", dcc.Input(id="launch-image-size", type="number",
-                                                        value=64, min=32, max=512)]),
+                    html.Label(
+                        [
+                            "Architecture",
+                            dcc.Dropdown(archs, "tiny", id="launch-arch", clearable=False),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            "Task",
+                            dcc.Dropdown(
+                                [
+                                    {"label": "single-category", "value": "single"},
+                                    {"label": "multi-category", "value": "multi"},
+                                ],
+                                "single",
+                                id="launch-task",
+                                clearable=False,
+                            ),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            "Category",
+                            dcc.Dropdown(
+                                categories, categories[0], id="launch-category", clearable=False
+                            ),
+                        ]
+                    ),
+                    html.Label(
+                        [
+                            "Image size",
+                            dcc.Input(
+                                id="launch-image-size", type="number", value=64, min=32, max=512
+                            ),
+                        ]
+                    ),
                     html.Label(["Epochs", dcc.Input(id="launch-epochs", type="number", value=2)]),
-                    html.Label(["Training images", dcc.Input(id="launch-train-size",
-                                                             type="number", value=256)]),
+                    html.Label(
+                        [
+                            "Training images",
+                            dcc.Input(id="launch-train-size", type="number", value=256),
+                        ]
+                    ),
                     dcc.Checklist(
-                        [{"label": " interpretable", "value": "interpretable"},
-                         {"label": " also launch the ordinary twin", "value": "twin"}],
-                        ["interpretable", "twin"], id="launch-flags",
+                        [
+                            {"label": " interpretable", "value": "interpretable"},
+                            {"label": " also launch the ordinary twin", "value": "twin"},
+                        ],
+                        ["interpretable", "twin"],
+                        id="launch-flags",
                     ),
                     html.Button("Launch", id="launch-button", n_clicks=0),
                     html.Div(id="launch-message", className="message"),
@@ -72,15 +103,27 @@ def layout(**_query: Any) -> html.Div:
     State("launch-flags", "value"),
     prevent_initial_call=True,
 )
-def launch(_n: int, arch: str, task: str, category: str, image_size: int | None,
-           epochs: int | None, train_size: int | None, flags: list[str]) -> Any:
+def launch(
+    _n: int,
+    arch: str,
+    task: str,
+    category: str,
+    image_size: int | None,
+    epochs: int | None,
+    train_size: int | None,
+    flags: list[str],
+) -> Any:
     body = {
         "arch": arch,
         "interpretable": "interpretable" in flags,
         "with_twin": "twin" in flags,
         "epochs": epochs,
-        "dataset": {"task": task, "category": category, "image_size": image_size,
-                    "train_size": train_size},
+        "dataset": {
+            "task": task,
+            "category": category,
+            "image_size": image_size,
+            "train_size": train_size,
+        },
     }
     try:
         run = api().post_json("/runs", body)
@@ -97,8 +140,12 @@ def refresh_runs(_n: int | None) -> Any:
         return html.Div(exc.message, className="error")
     if not runs:
         return html.P("No runs yet: launch one above.")
-    header = html.Tr([html.Th(h) for h in
-                      ("run", "name", "arch", "kind", "task", "status", "progress", "accuracy")])
+    header = html.Tr(
+        [
+            html.Th(h)
+            for h in ("run", "name", "arch", "kind", "task", "status", "progress", "accuracy")
+        ]
+    )
     rows = [
         html.Tr(
             [
@@ -115,3 +162,6 @@ def refresh_runs(_n: int | None) -> Any:
         for run in runs
     ]
     return html.Table([html.Thead(header), html.Tbody(rows)], className="runs")
+
+
+dash.register_page(__name__, path="/", name="Runs", title="partlens · runs", layout=layout)

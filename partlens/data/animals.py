@@ -98,11 +98,11 @@ BODY_PLANS: dict[str, BodyPlan] = {
         horns=True,
     ),
     "sheep": BodyPlan(
-        torso=((0.85, 0.95), (0.55, 0.62)),
+        torso=((0.8, 0.9), (0.45, 0.52)),
         tilt=(-0.05, 0.05),
-        neck=((0.35, 0.45), 0.28, (0.3, 0.6)),
+        neck=((0.4, 0.5), 0.26, (0.3, 0.6)),
         head=(0.3, 0.22, (0.5, 0.9)),
-        legs=(2, (0.8, 1.0), (0.13, 0.16), 0.6),
+        legs=(2, (0.95, 1.1), (0.13, 0.16), 0.6),
         tail=((0.5, 0.6), 0.22, 0.2, (-1.0, -0.4), (-0.1, 0.1)),
         ears="side",
         woolly=True,
@@ -241,7 +241,7 @@ def build_animal(category: str, rng: np.random.Generator) -> Animal:
         for t in bumps:
             torso.append(
                 Piece(
-                    "torso", "body", ellipse(0.9 * rx * np.cos(t), 0.9 * ry * np.sin(t), 0.22, 0.22)
+                    "torso", "body", ellipse(0.9 * rx * np.cos(t), 0.9 * ry * np.sin(t), 0.18, 0.18)
                 )
             )
     if plan.wing:

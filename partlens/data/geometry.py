@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -26,14 +27,19 @@ def ellipse(cx: float, cy: float, rx: float, ry: float, angle: float = 0.0, n: i
 
 def capsule(p0: np.ndarray, p1: np.ndarray, r0: float, r1: float, n: int = 7) -> Polygon:
     """A tapered capsule around the segment p0 -> p1 with radius r0 at p0 and r1 at p1."""
-    p0, p1 = np.asarray(p0, dtype=np.float64), np.asarray(p1, dtype=np.float64)
-    axis = p1 - p0
-    length = float(np.hypot(axis[0], axis[1]))
-    c, s = (axis / length) if length > 0 else (1.0, 0.0)
-    # Half circles at each end, swept on the side facing away from the other end.
-    cos_t, sin_t = _arc(-np.pi / 2, np.pi / 2, n, True)
-    rotated = np.stack([c * cos_t - s * sin_t, s * cos_t + c * sin_t], axis=1)
+    dx, dy = float(p1[0] - p0[0]), float(p1[1] - p0[1])
+    length = math.hypot(dx, dy)
+    c, s = (dx / length, dy / length) if length > 0 else (1.0, 0.0)
+    # Half circles at each end, swept on the side facing away from the other end; one small
+    # matmul rotates the cached unit arc (this function runs ~15 times per image).
+    rotated = _unit_arc(n) @ np.array([[c, s], [-s, c]])
     return np.concatenate([p1 + r1 * rotated, p0 - r0 * rotated])
+
+
+@lru_cache(maxsize=8)
+def _unit_arc(n: int) -> np.ndarray:
+    cos_t, sin_t = _arc(-np.pi / 2, np.pi / 2, n, True)
+    return np.stack([cos_t, sin_t], axis=1)
 
 
 def polyline_point(points: np.ndarray, fraction: float) -> np.ndarray:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from partlens.data import geometry as geo
 from partlens.data.animals import LANDMARK_PARTS, PART_NAMES, build_animal
@@ -142,10 +142,12 @@ def _framing(rng, size: int, extent: np.ndarray, framing: str) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _noise_tile(size: int) -> np.ndarray:
+def _noise_tile(size: int) -> Image.Image:
     # One fixed tile per size, sampled at a random offset per image: fresh Gaussian noise for
-    # every pixel cost more than all the drawing.
-    return np.random.default_rng(size).normal(0.0, 5.0, (2 * size, 2 * size)).astype(np.float32)
+    # every pixel cost more than all the drawing. Stored around 128 for PIL's offset add.
+    noise = np.random.default_rng(size).normal(128.0, 5.0, (2 * size, 2 * size))
+    grey = Image.fromarray(np.clip(noise, 0, 255).astype(np.uint8))
+    return Image.merge("RGB", (grey, grey, grey))
 
 
 def _lookup(ids: Image.Image, table: np.ndarray) -> Image.Image:
@@ -159,22 +161,22 @@ def _lookup(ids: Image.Image, table: np.ndarray) -> Image.Image:
 
 def _paint(rng, ids: Image.Image, canvas: _Canvas, fields, ground_a, ground_b):
     """Colour the id map (two colours per polygon, mixed by its texture field) and light it;
-    returns (part map, uint8 image)."""
+    returns (part map, uint8 image). Per-pixel blending runs in PIL's C code, which made the
+    generator about twice as fast as the same arithmetic on float numpy images."""
     size = canvas.size
-    colour_a = np.stack([ground_a, *canvas.colour_a])
-    colour_b = np.stack([ground_b, *canvas.colour_b])
     part_map = np.asarray(_lookup(ids, np.array([0, *canvas.parts])))
     selector = np.asarray(_lookup(ids, np.array([FIELD_BACKGROUND, *canvas.fields])))
     weight = np.where(selector == FIELD_ANIMAL, fields[FIELD_ANIMAL], fields[FIELD_BACKGROUND])
     weight = np.where(selector == FIELD_PLAIN, np.float32(0.0), weight)
-    a = np.asarray(_lookup(ids, colour_a), dtype=np.float32)
-    b = np.asarray(_lookup(ids, colour_b), dtype=np.float32)
+    colour_a = _lookup(ids, np.stack([ground_a, *canvas.colour_a]))
+    colour_b = _lookup(ids, np.stack([ground_b, *canvas.colour_b]))
+    mixed = Image.composite(colour_b, colour_a, Image.fromarray((weight * 255).astype(np.uint8)))
     # Smooth illumination and sensor noise, so flat colours are not a shortcut either.
-    light = 0.8 + 0.4 * _smooth_noise(rng, size, 2)
-    row, col = rng.integers(0, size, size=2)
-    noise = _noise_tile(size)[row : row + size, col : col + size]
-    image = (a + (b - a) * weight[..., None]) * light[..., None] + noise[..., None]
-    return part_map, np.clip(image, 0, 255).astype(np.uint8)
+    light = Image.fromarray((255 * (0.65 + 0.35 * _smooth_noise(rng, size, 2))).astype(np.uint8))
+    lit = ImageChops.multiply(mixed, Image.merge("RGB", (light, light, light)))
+    row, col = (int(v) for v in rng.integers(0, size, size=2))
+    noise = _noise_tile(size).crop((col, row, col + size, row + size))
+    return part_map, np.asarray(ImageChops.add(lit, noise, scale=1.0, offset=-128))
 
 
 def render_scene(

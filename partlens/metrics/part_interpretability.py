@@ -16,8 +16,8 @@ from partlens.metrics._checks import ArrayLike, as_array, check_same
 Region = Literal["rf-disk", "bilinear"]
 # Filters whose quantile is computed together; bounds memory to chunk * N * h * w floats.
 _FILTER_CHUNK = 32
-# (image, filter, unit) triples whose disks are OR-ed together in one gather.
-_PAIR_CHUNK = 512
+# Filters whose regions are drawn at image resolution at once (bounds temporaries to ~13 MB).
+_UNION_CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,9 @@ def part_interpretability(
         raise ValueError(f"iou_threshold must be in [0, 1), got {iou_threshold!r}")
     thresholds = activation_thresholds(maps, quantile)
     mask_size = (masks.shape[2], masks.shape[3])
-    disks = rf_disks(centers, rf_radius, mask_size) if region == "rf-disk" else None
+    packed_disks = None
+    if region == "rf-disk":
+        packed_disks = np.packbits(rf_disks(centers, rf_radius, mask_size).numpy(), axis=1)
     num_parts = masks.shape[1]
     hits = torch.zeros(num_filters, num_parts, dtype=torch.int64)
     present_count = torch.zeros(num_parts, dtype=torch.int64)
@@ -121,52 +123,83 @@ def part_interpretability(
         present = image_masks.any(dim=1)
         if not present.any():
             continue
-        image_maps = torch.from_numpy(np.asarray(maps[index], dtype=np.float32))
-        if disks is not None:
-            filters, regions = _disk_regions(image_maps, threshold_t, disks)
-        else:
-            filters, regions = _bilinear_regions(image_maps, threshold_t, mask_size)
         present_count += present
+        # A row of ones after the parts makes the same overlap also return each region's area.
+        targets = torch.cat([image_masks, torch.ones_like(image_masks[:1])])  # bool [K + 1, P]
+        image_maps = torch.from_numpy(np.asarray(maps[index], dtype=np.float32))
+        if packed_disks is not None:
+            packed_targets = np.packbits(targets.numpy(), axis=1)
+            filters, overlaps = _disk_overlaps(
+                image_maps, threshold_t, packed_disks, packed_targets
+            )
+        else:
+            filters, overlaps = _bilinear_overlaps(image_maps, threshold_t, mask_size, targets)
         if len(filters) == 0:
             continue
-        iou = _iou(regions, image_masks)
+        intersection, region_area = overlaps[:, :-1], overlaps[:, -1:]
+        union = region_area + image_masks.sum(dim=1)[None, :] - intersection
+        iou = intersection / union.clamp(min=1.0)
         hits[filters] += ((iou > iou_threshold) & present[None, :]).to(torch.int64)
     return _summarise(hits.numpy(), present_count.numpy(), thresholds)
 
 
-def _disk_regions(
-    image_maps: torch.Tensor, thresholds: torch.Tensor, disks: torch.Tensor
+def _disk_overlaps(
+    image_maps: torch.Tensor,
+    thresholds: torch.Tensor,
+    packed_disks: np.ndarray,
+    packed_targets: np.ndarray,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Union of unit disks per filter with any unit above T_f: (filter ids, bool [R, H*W])."""
-    above = image_maps.flatten(1) > thresholds[:, None]  # [F, U]
-    filter_ids, unit_ids = above.nonzero(as_tuple=True)
-    filters, rows = torch.unique(filter_ids, return_inverse=True)
-    # Counting covering disks per pixel with index_add is an OR over each filter's units that
-    # touches only the active units, far cheaper than a dense [F, U] x [U, H*W] product.
-    cover = torch.zeros(len(filters), disks.shape[1], dtype=torch.int16)
-    for start in range(0, len(unit_ids), _PAIR_CHUNK):
-        chunk = slice(start, start + _PAIR_CHUNK)
-        cover.index_add_(0, rows[chunk], disks[unit_ids[chunk]].to(torch.int16))
-    return filters, cover > 0
+    """Overlap [R, K + 1] of each firing filter's union of unit disks with the targets.
+
+    Disks and targets are bit-packed along the pixels ([U, P/8] and [K + 1, P/8] uint8), so a
+    union is an OR of a few rows and an overlap a popcount: exact, and ~32x less memory traffic
+    than float masks. Most filters have a single unit above T_f (always so after the mask); their
+    overlaps come from a per-unit table.
+    """
+    above = (image_maps.flatten(1) > thresholds[:, None]).numpy()  # [F, U]
+    units_above = above.sum(axis=1)
+    filters = np.flatnonzero(units_above)
+    overlaps = np.empty((len(filters), len(packed_targets)), dtype=np.float32)
+    single = units_above[filters] == 1
+    if single.any():
+        unit_table = _popcount_overlap(packed_disks, packed_targets)  # [U, K + 1]
+        overlaps[single] = unit_table[above[filters[single]].argmax(axis=1)]
+    several = np.flatnonzero(~single)
+    for start in range(0, len(several), _UNION_CHUNK):
+        rows = several[start : start + _UNION_CHUNK]
+        row_ids, unit_ids = np.nonzero(above[filters[rows]])  # grouped by row, row-major
+        group_starts = np.flatnonzero(np.r_[True, row_ids[1:] != row_ids[:-1]])
+        unions = np.bitwise_or.reduceat(packed_disks[unit_ids], group_starts, axis=0)
+        overlaps[rows] = _popcount_overlap(unions, packed_targets)
+    return torch.from_numpy(filters), torch.from_numpy(overlaps)
 
 
-def _bilinear_regions(
-    image_maps: torch.Tensor, thresholds: torch.Tensor, mask_size: tuple[int, int]
+def _popcount_overlap(packed_regions: np.ndarray, packed_targets: np.ndarray) -> np.ndarray:
+    """|region & target| for bit-packed rows: [R, P/8] x [T, P/8] -> float32 [R, T]."""
+    both = packed_regions[:, None, :] & packed_targets[None, :, :]
+    return np.bitwise_count(both).sum(axis=2, dtype=np.int64).astype(np.float32)
+
+
+def _bilinear_overlaps(
+    image_maps: torch.Tensor,
+    thresholds: torch.Tensor,
+    mask_size: tuple[int, int],
+    targets: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Network Dissection's region: the map upsampled bilinearly and thresholded at T_f."""
-    upsampled = F.interpolate(
-        image_maps[None], size=mask_size, mode="bilinear", align_corners=False
-    )[0]
-    regions = upsampled.flatten(1) > thresholds[:, None]
-    filters = regions.any(dim=1).nonzero(as_tuple=True)[0]
-    return filters, regions[filters]
-
-
-def _iou(regions: torch.Tensor, part_masks: torch.Tensor) -> torch.Tensor:
-    """IoU [R, K] of bool regions [R, P] with bool part masks [K, P]; 0 where the union is empty."""
-    intersection = regions.to(torch.float32) @ part_masks.to(torch.float32).T
-    union = regions.sum(dim=1, keepdim=True) + part_masks.sum(dim=1)[None, :] - intersection
-    return torch.where(union > 0, intersection / union.clamp(min=1), torch.zeros_like(union))
+    """Overlap [R, K + 1] of Network Dissection's region (map upsampled bilinearly, thresholded
+    at T_f) with the bool targets [K + 1, P]; bilinear values never exceed the map's maximum, so
+    filters whose map stays at or below T_f are skipped."""
+    filters = (image_maps.flatten(1).amax(dim=1) > thresholds).nonzero(as_tuple=True)[0]
+    target_columns = targets.T.to(torch.float32)
+    overlaps = torch.empty(len(filters), len(targets), dtype=torch.float32)
+    for start in range(0, len(filters), _UNION_CHUNK):
+        rows = filters[start : start + _UNION_CHUNK]
+        upsampled = F.interpolate(
+            image_maps[rows][None], size=mask_size, mode="bilinear", align_corners=False
+        )[0]
+        regions = (upsampled.flatten(1) > thresholds[rows, None]).to(torch.float32)
+        overlaps[start : start + len(rows)] = regions @ target_columns
+    return filters, overlaps
 
 
 def _summarise(

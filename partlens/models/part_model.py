@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from partlens.nn import LAYER_NAMES, FILTER_LOSSES, FilterObjective, InterpretableHead
+from partlens.nn import FILTER_LOSSES, LAYER_NAMES, FilterObjective, InterpretableHead
 
 
 class PartModel(nn.Module):

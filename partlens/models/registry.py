@@ -116,29 +116,44 @@ def _lrn() -> nn.LocalResponseNorm:
 def _vgg_m_network() -> _ChatfieldNet:
     return _ChatfieldNet(
         nn.Sequential(
-            nn.Conv2d(3, 96, 7, stride=2), nn.ReLU(), _lrn(), nn.MaxPool2d(3, 2, ceil_mode=True),
-            nn.Conv2d(96, 256, 5, stride=2, padding=1), nn.ReLU(), _lrn(),
+            nn.Conv2d(3, 96, 7, stride=2),
+            nn.ReLU(),
+            _lrn(),
             nn.MaxPool2d(3, 2, ceil_mode=True),
-            nn.Conv2d(256, 512, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(512, 512, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(512, 512, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(96, 256, 5, stride=2, padding=1),
+            nn.ReLU(),
+            _lrn(),
+            nn.MaxPool2d(3, 2, ceil_mode=True),
+            nn.Conv2d(256, 512, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(512, 512, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(512, 512, 3, padding=1),
+            nn.ReLU(),
             nn.MaxPool2d(3, 2, ceil_mode=True),
         )
-    )  # fmt: skip
+    )
 
 
 def _vgg_s_network() -> _ChatfieldNet:
     return _ChatfieldNet(
         nn.Sequential(
-            nn.Conv2d(3, 96, 7, stride=2), nn.ReLU(), _lrn(), nn.MaxPool2d(3, 3, ceil_mode=True),
-            nn.Conv2d(96, 256, 5, stride=1, padding=1), nn.ReLU(),
+            nn.Conv2d(3, 96, 7, stride=2),
+            nn.ReLU(),
+            _lrn(),
+            nn.MaxPool2d(3, 3, ceil_mode=True),
+            nn.Conv2d(96, 256, 5, stride=1, padding=1),
+            nn.ReLU(),
             nn.MaxPool2d(2, 2, ceil_mode=True),
-            nn.Conv2d(256, 512, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(512, 512, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(512, 512, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(256, 512, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(512, 512, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(512, 512, 3, padding=1),
+            nn.ReLU(),
             nn.MaxPool2d(3, 3, ceil_mode=True),
         )
-    )  # fmt: skip
+    )
 
 
 def _load(network: nn.Module, weights: Path | None, final_prefix: str) -> None:
@@ -162,9 +177,15 @@ def _resnet18(num_classes: int, weights: Path | None) -> Split:
     _load(network, weights, "fc.")
     network.fc = nn.Linear(network.fc.in_features, num_classes)
     backbone = nn.Sequential(
-        network.conv1, network.bn1, network.relu, network.maxpool,
-        network.layer1, network.layer2, network.layer3, network.layer4[:-1],
-    )  # fmt: skip
+        network.conv1,
+        network.bn1,
+        network.relu,
+        network.maxpool,
+        network.layer1,
+        network.layer2,
+        network.layer3,
+        network.layer4[:-1],
+    )
     classifier = nn.Sequential(network.avgpool, nn.Flatten(1), network.fc)
     return Split(backbone, network.layer4[-1], "conv2", 512, classifier, 224, True)
 

@@ -61,6 +61,8 @@ def templates(
     ``tau`` defaults to the paper's ``0.5 / N``; ``alpha = N / (1 + N)`` makes all N + 1
     templates equally likely.
     """
+    if n_h < 1 or n_w < 1:
+        raise ValueError(f"map size must be positive, got n_h={n_h}, n_w={n_w}")
     n_positions = n_h * n_w
     tau = 0.5 / n_positions if tau is None else float(tau)
     if tau <= 0:

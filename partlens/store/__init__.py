@@ -2,9 +2,9 @@
 
 from partlens.store.artifacts import (
     RunArtifacts,
+    atomic_save_npy,
     atomic_write_bytes,
     atomic_write_json,
-    atomic_save_npy,
 )
 from partlens.store.db import (
     RUN_STATUSES,

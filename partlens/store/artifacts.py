@@ -43,7 +43,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
-    atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True).encode())
+    atomic_write_bytes(path, json.dumps(obj, indent=2).encode())
 
 
 def atomic_save_npy(path: Path, array: np.ndarray) -> None:
@@ -122,14 +122,10 @@ class RunArtifacts:
             raise KeyError(layer)
         return np.load(self.features_dir / f"{layer}.npy", mmap_mode="r")
 
-    def write_features(
-        self, maps: dict[str, np.ndarray], manifest: dict[str, Any]
-    ) -> None:
+    def write_features(self, maps: dict[str, np.ndarray], manifest: dict[str, Any]) -> None:
         """Publish all layers' maps and the manifest (written last) as one folder."""
         with publish_dir(self.features_dir) as staging:
             for layer, array in maps.items():
                 np.save(staging / f"{layer}.npy", array.astype(np.float16))
-            layers = {
-                layer: {"shape": list(array.shape[1:])} for layer, array in maps.items()
-            }
+            layers = {layer: {"shape": list(array.shape[1:])} for layer, array in maps.items()}
             atomic_write_json(staging / MANIFEST, {**manifest, "layers": layers})

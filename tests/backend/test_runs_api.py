@@ -50,8 +50,11 @@ def test_bad_launch_is_422_with_message(client, body, field):
 
 
 def test_unknown_run_is_404(client):
-    for path in ("/api/v1/runs/nope", "/api/v1/runs/nope/features",
-                 "/api/v1/runs/nope/layers/conv/filters/0/overlay.png"):
+    for path in (
+        "/api/v1/runs/nope",
+        "/api/v1/runs/nope/features",
+        "/api/v1/runs/nope/layers/conv/filters/0/overlay.png",
+    ):
         response = client.get(path)
         assert response.status_code == 404
         assert "nope" in response.json()["detail"]

@@ -62,3 +62,15 @@ def test_run_through_embedded_fallback_broker(tmp_path):
         assert (tmp_path / "broker.sqlite").is_file()
     finally:
         stack.stop()
+
+
+def test_layer_summary_names_each_filters_best_image(redis_stack: Stack, tiny_run: dict):
+    base = f"{redis_stack.api_url}/runs/{tiny_run['id']}/layers/conv_added/filters"
+    summary = httpx.get(base, timeout=30).json()
+    assert [item["filter"] for item in summary] == list(range(len(summary)))
+    top = httpx.get(f"{base}/5/top", params={"k": 1}).json()
+    assert summary[5]["top_image"] == top["images"][0]
+    assert (
+        httpx.get(f"{redis_stack.api_url}/runs/{tiny_run['id']}/layers/nope/filters").status_code
+        == 404
+    )

@@ -48,14 +48,20 @@ def _manifest(artifacts: RunArtifacts, run_id: str) -> dict[str, Any]:
     return manifest
 
 
-def _filter_maps(
-    artifacts: RunArtifacts, run_id: str, layer: str, filter_index: int
+def _layer_maps(
+    artifacts: RunArtifacts, run_id: str, layer: str
 ) -> tuple[dict[str, Any], np.ndarray]:
     manifest = _manifest(artifacts, run_id)
     if layer not in manifest["layers"]:
         known = ", ".join(manifest["layers"])
         raise HTTPException(status_code=404, detail=f"unknown layer {layer!r}; layers: {known}")
-    maps = artifacts.feature_maps(layer)
+    return manifest, artifacts.feature_maps(layer)
+
+
+def _filter_maps(
+    artifacts: RunArtifacts, run_id: str, layer: str, filter_index: int
+) -> tuple[dict[str, Any], np.ndarray]:
+    manifest, maps = _layer_maps(artifacts, run_id, layer)
     if filter_index >= maps.shape[1]:
         raise HTTPException(
             status_code=404,
@@ -69,8 +75,9 @@ def features(run: RunDep, artifacts: ArtifactsDep) -> FeaturesPublic:
     """The layers whose feature maps were precomputed, with their shapes."""
     manifest = _manifest(artifacts, run.id)
     layers = [
-        LayerPublic(name=name, filters=info["shape"][0], height=info["shape"][1],
-                    width=info["shape"][2])
+        LayerPublic(
+            name=name, filters=info["shape"][0], height=info["shape"][1], width=info["shape"][2]
+        )
         for name, info in manifest["layers"].items()
     ]
     return FeaturesPublic(
@@ -91,7 +98,10 @@ def image_png(run: RunDep, artifacts: ArtifactsDep, image: Annotated[int, Path(g
 
 @router.get("/layers/{layer}/filters/{filter_index}/activation", response_model=FilterActivation)
 def activation(
-    run: RunDep, artifacts: ArtifactsDep, layer: str, filter_index: FilterIndex,
+    run: RunDep,
+    artifacts: ArtifactsDep,
+    layer: str,
+    filter_index: FilterIndex,
     image: ImageIndex = 0,
 ) -> FilterActivation:
     """Filter ``filter_index``'s map on one image, its argmax unit (mu_hat) and global max."""
@@ -100,15 +110,35 @@ def activation(
     fmap = np.asarray(maps[image], dtype=np.float32)
     row, col = np.unravel_index(int(fmap.argmax()), fmap.shape)
     return FilterActivation(
-        run_id=run.id, layer=layer, filter=filter_index, image=image,
-        map=fmap.round(5).tolist(), argmax=(int(row), int(col)), max=float(fmap.max()),
+        run_id=run.id,
+        layer=layer,
+        filter=filter_index,
+        image=image,
+        map=fmap.round(5).tolist(),
+        argmax=(int(row), int(col)),
+        max=float(fmap.max()),
         filter_max=float(np.max(maps)),
     )
 
 
+@router.get("/layers/{layer}/filters")
+def layer_filters(run: RunDep, artifacts: ArtifactsDep, layer: str) -> list[dict[str, Any]]:
+    """Every filter of ``layer`` with the image it fires most on and that peak value."""
+    _, maps = _layer_maps(artifacts, run.id, layer)
+    peaks = np.asarray(maps, dtype=np.float32).reshape(maps.shape[0], maps.shape[1], -1).max(-1)
+    best = peaks.argmax(axis=0)
+    return [
+        {"filter": f, "top_image": int(best[f]), "peak": float(peaks[best[f], f])}
+        for f in range(maps.shape[1])
+    ]
+
+
 @router.get("/layers/{layer}/filters/{filter_index}/top")
 def top_images(
-    run: RunDep, artifacts: ArtifactsDep, layer: str, filter_index: FilterIndex,
+    run: RunDep,
+    artifacts: ArtifactsDep,
+    layer: str,
+    filter_index: FilterIndex,
     k: Annotated[int, Query(ge=1, le=100)] = 8,
 ) -> dict[str, Any]:
     """The ``k`` evaluation images on which the filter fires most, with their peak values."""
@@ -120,10 +150,14 @@ def top_images(
 
 @router.get(
     "/layers/{layer}/filters/{filter_index}/overlay.png",
-    response_class=Response, responses={200: PNG},
+    response_class=Response,
+    responses={200: PNG},
 )
 def overlay_png(
-    run: RunDep, artifacts: ArtifactsDep, layer: str, filter_index: FilterIndex,
+    run: RunDep,
+    artifacts: ArtifactsDep,
+    layer: str,
+    filter_index: FilterIndex,
     image: ImageIndex = 0,
 ) -> Response:
     """The filter's activation on image ``image``, blended over it (same size as the image)."""

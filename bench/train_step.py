@@ -1,0 +1,92 @@
+"""Median training-step time of the interpretable net vs its ordinary twin (same arch, batch).
+
+Both twins are stepped alternately in one process (interleaved, so machine noise hits both),
+and the ratio of the medians is printed. The target is <= 1.10.
+
+    .venv/bin/python bench/train_step.py                       # tiny on CPU, 112 px
+    .venv/bin/python bench/train_step.py --arch vgg16 --device cuda --amp --batch-size 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from partlens.models import build_model
+from partlens.training import TrainConfig, resolve_device, train_step
+
+
+class SyntheticBatch:
+    """A batch with the fields the training step reads (images, labels)."""
+
+    def __init__(self, batch_size: int, size: int, seed: int) -> None:
+        generator = torch.Generator().manual_seed(seed)
+        self.images = torch.randn(batch_size, 3, size, size, generator=generator)
+        self.labels = torch.randint(0, 2, (batch_size,), generator=generator)
+
+
+def main() -> None:
+    """Parses arguments, times both twins interleaved and prints medians, ratio, images/s."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="tiny")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--image-size", type=int, default=None, help="default: the arch's")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--amp", action="store_true", help="bf16 autocast + channels_last")
+    parser.add_argument("--filter-loss", default="paper-approx")
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    config = TrainConfig(
+        epochs=1,
+        batch_size=args.batch_size,
+        device=str(device),
+        amp=args.amp,
+        channels_last=args.amp,
+        filter_loss=args.filter_loss,
+    )
+    twins = {}
+    for interpretable in (True, False):
+        torch.manual_seed(0)
+        model = build_model(args.arch, interpretable=interpretable, num_classes=1).to(device)
+        if device.type == "cuda" and args.amp:
+            model.to(memory_format=torch.channels_last)
+        if interpretable:
+            model.configure_filter_loss(args.filter_loss)
+        model.train()
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+        twins[interpretable] = (model, optimizer)
+    size = args.image_size or twins[True][0].input_size
+    batch = SyntheticBatch(args.batch_size, size, seed=0)
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for step in range(args.warmup + args.steps):
+        for interpretable in (step % 2 == 0, step % 2 == 1):
+            model, optimizer = twins[interpretable]
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            train_step(model, optimizer, batch, config, 1, device)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            if step >= args.warmup:
+                times[interpretable].append(time.perf_counter() - start)
+    interp, ordinary = statistics.median(times[True]), statistics.median(times[False])
+    print(
+        f"arch={args.arch} device={device} batch={args.batch_size} size={size} "
+        f"amp={args.amp} filter_loss={args.filter_loss} steps={args.steps}"
+    )
+    for name, median in (("ordinary", ordinary), ("interpretable", interp)):
+        rate = args.batch_size / median
+        print(f"median step {name:13s} {median * 1e3:9.2f} ms  ({rate:8.1f} images/s)")
+    print(f"ratio interpretable/ordinary {interp / ordinary:.3f}")
+
+
+if __name__ == "__main__":
+    main()

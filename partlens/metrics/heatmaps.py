@@ -1,0 +1,165 @@
+"""Part heat maps (paper Fig. 6): where on the object the inferred parts of all filters of a
+layer fall, accumulated per category in a bounding-box-normalised frame, over the average
+object image of that category."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from scipy.ndimage import gaussian_filter
+
+from partlens.metrics._checks import ArrayLike, as_array, check_same
+
+# Inferno-like colour stops (value -> RGB) for the heat, dark (cold) to bright yellow (hot).
+_COLOUR_STOPS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+_COLOURS = np.array(
+    [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype=np.float64
+)
+
+
+@dataclass(frozen=True)
+class PartHeatmaps:
+    """Result of `part_heatmaps`; the frame is the object bbox mapped to a grid x grid square.
+
+    categories: names, indexing the first axis of every array.
+    heat: float64 [C, G, G] (row = y), density of inferred parts; sums to 1 where any fell.
+    mean_image: uint8 [C, G, G, 3], the average object crop, or None without images.
+    points: int64 [C], inferred parts that fell inside their image's bbox.
+    images: int64 [C], images of each category with a bbox.
+    """
+
+    categories: list[str]
+    heat: np.ndarray
+    mean_image: np.ndarray | None
+    points: np.ndarray
+    images: np.ndarray
+
+
+def part_heatmaps(
+    positions: ArrayLike,
+    bboxes: ArrayLike,
+    image_categories: ArrayLike,
+    category_names: Sequence[str],
+    images: Sequence[np.ndarray] | None = None,
+    *,
+    grid: int = 64,
+    sigma: float = 1.5,
+) -> PartHeatmaps:
+    """Fig. 6 heat maps per category.
+
+    positions: [N, F, 2] (x, y) pixels of every filter's p(mu_hat) (NaN: none); bboxes: [N, 4]
+    (x0, y0, x1, y1) pixels, NaN rows for images without an object; image_categories: int [N]
+    indexing category_names; images: N uint8 [H, W, 3] arrays for the average object image.
+    Each part is mapped to ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0)) on a grid x grid frame
+    and splatted with a Gaussian of `sigma` cells; parts outside the bbox are dropped.
+    """
+    pos = as_array("positions", positions, 3).astype(np.float64)
+    boxes = as_array("bboxes", bboxes, 2).astype(np.float64)
+    categories = as_array("image_categories", image_categories, 1)
+    n = pos.shape[0]
+    if pos.shape[2] != 2:
+        raise ValueError(f"positions must have shape [N, F, 2], got {tuple(pos.shape)}")
+    if boxes.shape != (n, 4):
+        raise ValueError(f"bboxes must have shape [N, 4] = {(n, 4)}, got {tuple(boxes.shape)}")
+    check_same("image_categories", len(categories), "positions", n, "number of images N")
+    if not np.issubdtype(categories.dtype, np.integer):
+        raise ValueError(f"image_categories must hold integers, got dtype {categories.dtype}")
+    num_categories = len(category_names)
+    if categories.min() < 0 or categories.max() >= num_categories:
+        raise ValueError(f"image_categories must index category_names (0..{num_categories - 1})")
+    if images is not None and len(images) != n:
+        raise ValueError(f"images has {len(images)} entries for {n} positions")
+    if grid < 2 or sigma < 0:
+        raise ValueError(f"grid must be >= 2 and sigma >= 0, got grid={grid}, sigma={sigma}")
+
+    has_box = np.isfinite(boxes).all(axis=1) & (boxes[:, 2] > boxes[:, 0])
+    has_box &= boxes[:, 3] > boxes[:, 1]
+    counts = np.zeros((num_categories, grid, grid))
+    origin, extent = boxes[:, None, :2], (boxes[:, 2:] - boxes[:, :2])[:, None, :]
+    relative = (pos - origin) / np.where(has_box[:, None, None], extent, 1.0)
+    inside = np.isfinite(relative).all(axis=2) & ((relative >= 0) & (relative < 1)).all(axis=2)
+    inside &= has_box[:, None]
+    image_index, _ = np.nonzero(inside)
+    cells = np.minimum((relative[inside] * grid).astype(np.int64), grid - 1)
+    np.add.at(counts, (categories[image_index], cells[:, 1], cells[:, 0]), 1.0)
+    heat = np.stack([gaussian_filter(c, sigma, mode="constant") if sigma else c for c in counts])
+    totals = heat.sum(axis=(1, 2), keepdims=True)
+    heat = np.where(totals > 0, heat / np.where(totals > 0, totals, 1.0), 0.0)
+    mean_image = None
+    if images is not None:
+        mean_image = _mean_object_images(images, boxes, has_box, categories, num_categories, grid)
+    return PartHeatmaps(
+        categories=list(category_names),
+        heat=heat,
+        mean_image=mean_image,
+        points=np.bincount(categories[image_index], minlength=num_categories).astype(np.int64),
+        images=np.bincount(categories[has_box], minlength=num_categories).astype(np.int64),
+    )
+
+
+def _mean_object_images(
+    images: Sequence[np.ndarray],
+    boxes: np.ndarray,
+    has_box: np.ndarray,
+    categories: np.ndarray,
+    num_categories: int,
+    grid: int,
+) -> np.ndarray:
+    """Average of each category's bbox crops resized to grid x grid (uint8 [C, G, G, 3])."""
+    total = np.zeros((num_categories, grid, grid, 3))
+    count = np.zeros(num_categories)
+    for index in np.flatnonzero(has_box):
+        image = np.asarray(images[index])
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(
+                f"images[{index}] must be uint8 [H, W, 3], got {image.dtype} {image.shape}"
+            )
+        # PIL cannot resample outside the image: a box reaching past it is clipped to it.
+        x0, y0, x1, y1 = boxes[index]
+        box = (max(x0, 0.0), max(y0, 0.0), min(x1, image.shape[1]), min(y1, image.shape[0]))
+        crop = Image.fromarray(image).resize((grid, grid), Image.Resampling.BILINEAR, box=box)
+        total[categories[index]] += np.asarray(crop, dtype=np.float64)
+        count[categories[index]] += 1
+    return np.round(total / np.maximum(count, 1)[:, None, None, None]).astype(np.uint8)
+
+
+def colorize(values: np.ndarray) -> np.ndarray:
+    """Map values in [0, 1] to uint8 RGB with the inferno-like colour map ([..., 3])."""
+    clipped = np.clip(values, 0.0, 1.0)
+    channels = [np.interp(clipped, _COLOUR_STOPS, _COLOURS[:, c]) for c in range(3)]
+    return np.round(np.stack(channels, axis=-1)).astype(np.uint8)
+
+
+def render_part_heatmap(
+    heatmaps: PartHeatmaps, category: str | int, size: int = 256, alpha: float = 0.7
+) -> Image.Image:
+    """The heat map of one category blended over its average object image (PIL RGB image).
+
+    Heat is scaled to its maximum; opacity grows with heat, so cold areas show the object.
+    """
+    index = heatmaps.categories.index(category) if isinstance(category, str) else int(category)
+    if not 0 <= index < len(heatmaps.categories):
+        raise ValueError(f"unknown category {category!r}; categories are {heatmaps.categories}")
+    heat = heatmaps.heat[index]
+    scaled = heat / heat.max() if heat.max() > 0 else heat
+    colour = colorize(scaled).astype(np.float64)
+    if heatmaps.mean_image is not None:
+        background = heatmaps.mean_image[index].astype(np.float64)
+    else:
+        background = np.full((*heat.shape, 3), 128.0)
+    weight = alpha * scaled[..., None]
+    blended = np.round(background * (1 - weight) + colour * weight).astype(np.uint8)
+    return Image.fromarray(blended).resize((size, size), Image.Resampling.BILINEAR)
+
+
+def part_heatmap_png(
+    heatmaps: PartHeatmaps, category: str | int, size: int = 256, alpha: float = 0.7
+) -> bytes:
+    """`render_part_heatmap` encoded as PNG bytes (for the API and files)."""
+    buffer = io.BytesIO()
+    render_part_heatmap(heatmaps, category, size, alpha).save(buffer, format="PNG")
+    return buffer.getvalue()

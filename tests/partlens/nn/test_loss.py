@@ -1,0 +1,123 @@
+import math
+
+import pytest
+import torch
+
+from partlens.nn import assigned_template_loss, mutual_information_loss, template_scores, templates
+from partlens.nn.loss import batch_log_mean_exp, lambda_schedule
+
+
+def direct_minus_mi(x, T, prior):
+    """Independent float64 -MI per filter, straight from the definition (no log space)."""
+    x, T, prior = x.double(), T.double(), prior.double()
+    batch, filters = x.shape[:2]
+    result = []
+    for f in range(filters):
+        e = torch.stack(
+            [
+                torch.stack([torch.exp((x[b, f] * T[k]).sum()) for k in range(len(T))])
+                for b in range(batch)
+            ]
+        )
+        p_x_t = e / e.sum(dim=0, keepdim=True)
+        p_x = (p_x_t * prior).sum(dim=1, keepdim=True)
+        result.append(-(prior * p_x_t * torch.log(p_x_t / p_x)).sum())
+    return torch.stack(result)
+
+
+def test_matches_direct_computation():
+    torch.manual_seed(0)
+    T, prior = templates(3, 3, tau=0.4)
+    x = torch.rand(5, 2, 3, 3, dtype=torch.float64) * 3
+    assert torch.allclose(mutual_information_loss(x, T, prior), direct_minus_mi(x, T, prior))
+
+
+def test_gradient_matches_finite_differences():
+    torch.manual_seed(1)
+    T, prior = templates(3, 3, tau=0.3)
+    x = (torch.rand(4, 2, 3, 3, dtype=torch.float64) * 2).requires_grad_()
+    assert torch.autograd.gradcheck(
+        lambda v: mutual_information_loss(v, T.double(), prior.double()), (x,)
+    )
+
+
+def test_stable_for_huge_and_zero_inputs():
+    T, prior = templates(7, 7)
+    huge = torch.zeros(4, 3, 7, 7)
+    huge[:, :, 2, 3] = 1e4
+    huge[0, 0] = 1e4
+    huge.requires_grad_()
+    loss = mutual_information_loss(huge, T, prior)
+    loss.sum().backward()
+    assert torch.isfinite(loss).all() and torch.isfinite(huge.grad).all()
+    zeros = torch.zeros(4, 3, 7, 7)
+    assert torch.allclose(mutual_information_loss(zeros, T, prior), torch.zeros(3), atol=1e-7)
+
+
+def test_prefers_one_peak_over_spread_or_repeated():
+    n = 7
+    T, prior = templates(n, n, tau=1.0)
+    batch = 8
+    peaked = torch.zeros(batch, 1, n, n)
+    spread = torch.zeros(batch, 1, n, n)
+    repeated = torch.zeros(batch, 1, n, n)
+    for b in range(batch):
+        i, j = b % n, (2 * b) % n
+        peaked[b, 0, i, j] = 9.0
+        spread[b, 0] = 9.0 / (n * n)
+        repeated[b, 0, i, j] = repeated[b, 0, (i + 3) % n, (j + 3) % n] = 4.5
+    peaked_loss = mutual_information_loss(peaked, T, prior).item()
+    assert peaked_loss < mutual_information_loss(spread, T, prior).item()
+    assert peaked_loss < mutual_information_loss(repeated, T, prior).item()
+
+
+def test_negatives_prefer_silence():
+    n = 5
+    T, prior = templates(n, n, tau=1.0)
+    positives = torch.zeros(4, 1, n, n)
+    positives[:, 0, 2, 2] = 6.0
+    silent = torch.cat([positives, torch.zeros(4, 1, n, n)])
+    active = torch.cat([positives, torch.full((4, 1, n, n), 0.5)])
+    assert mutual_information_loss(silent, T, prior) < mutual_information_loss(active, T, prior)
+
+
+def test_assigned_loss_gradient_is_eq4():
+    torch.manual_seed(2)
+    n = 4
+    T, prior = templates(n, n, tau=0.5)
+    flat = T.reshape(len(T), -1).double()
+    x = (torch.rand(3, 2, n, n, dtype=torch.float64) * 2).requires_grad_()
+    scores = template_scores(x, flat)
+    log_mean_exp = batch_log_mean_exp(scores)
+    assigned = torch.tensor([[5, 16], [16, 0], [3, 16]])
+    loss = assigned_template_loss(scores, assigned, prior.double(), log_mean_exp)
+    loss.sum().backward()
+    # Eq. 4 by hand: -p(T) t_hat / Z * exp(tr) * (tr - log Z - log p(x)).
+    log_z = log_mean_exp + math.log(3)
+    expected = torch.zeros_like(x)
+    value = torch.zeros(2, dtype=torch.float64)
+    for b in range(3):
+        for f in range(2):
+            k = assigned[b, f]
+            s = scores[b, f].detach()
+            log_p_x = torch.logsumexp(prior.double().log() + s - log_z[f], dim=0)
+            term = prior[k] * torch.exp(s[k] - log_z[f, k]) * (s[k] - log_z[f, k] - log_p_x)
+            expected[b, f] = -term * T[k].double()
+            value[f] -= term
+    assert torch.allclose(x.grad, expected)
+    assert torch.allclose(loss.detach(), value)
+
+
+def test_lambda_schedule():
+    assert lambda_schedule(2.0, 3.0, 1) == pytest.approx(6.0)
+    assert lambda_schedule(2.0, 3.0, 3) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="epoch"):
+        lambda_schedule(1.0, 1.0, 0)
+
+
+def test_shape_errors():
+    T, prior = templates(3, 3)
+    with pytest.raises(ValueError, match="positions"):
+        mutual_information_loss(torch.zeros(2, 1, 4, 4), T, prior)
+    with pytest.raises(ValueError, match="B, F, H, W"):
+        mutual_information_loss(torch.zeros(2, 3, 3), T, prior)

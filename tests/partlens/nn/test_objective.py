@@ -1,0 +1,51 @@
+import pytest
+import torch
+
+from partlens.nn import FilterObjective
+
+
+def test_single_category_targets_label_one():
+    objective = FilterObjective(3, 1)
+    assert objective.target_categories().tolist() == [1, 1, 1]
+
+
+def test_multi_category_targets_follow_training_batches_only():
+    objective = FilterObjective(2, 3)
+    x = torch.zeros(4, 2, 5, 5)
+    x[0:2, 0] = 1.0  # filter 0 fires on class 2
+    x[2:4, 1] = 1.0  # filter 1 fires on class 0
+    labels = torch.tensor([2, 2, 0, 0])
+    objective.eval()
+    objective(x, labels)
+    assert not objective.class_seen.any()
+    objective.train()
+    objective(x, labels)
+    assert objective.target_categories().tolist() == [2, 0]
+
+
+@pytest.mark.parametrize("variant", ["paper-approx", "exact-mi", "official"])
+def test_variants_give_finite_losses_and_gradients(variant):
+    objective = FilterObjective(3, 1, variant=variant)
+    objective.position = "centroid" if variant == "official" else "argmax"
+    x = (torch.rand(6, 3, 7, 7) * 50).requires_grad_()
+    loss = objective(x, torch.tensor([1, 0, 1, 0, 1, 0]))
+    assert loss.shape == (3,)
+    loss.sum().backward()
+    assert torch.isfinite(loss).all() and torch.isfinite(x.grad).all()
+    assert x.grad.abs().sum() > 0
+
+
+def test_running_z_is_updated_and_reloaded_at_its_size():
+    objective = FilterObjective(2, 1)
+    objective(torch.rand(4, 2, 6, 6), torch.tensor([1, 0, 1, 0]))
+    assert objective.log_mean_exp.shape == (2, 37)
+    fresh = FilterObjective(2, 1)
+    fresh.load_state_dict(objective.state_dict())
+    assert torch.equal(fresh.log_mean_exp, objective.log_mean_exp)
+
+
+def test_bad_variant_and_label():
+    with pytest.raises(ValueError, match="filter_loss"):
+        FilterObjective(2, 1, variant="nope")
+    with pytest.raises(ValueError, match="label 5"):
+        FilterObjective(2, 3)(torch.rand(2, 2, 4, 4), torch.tensor([0, 5]))
