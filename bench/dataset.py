@@ -29,7 +29,7 @@ def generator_rate(image_size: int, images: int, task: str) -> float:
     return len(data) / (time.process_time() - start)
 
 
-def sanity_train(image_size: int, train_size: int, test_size: int, epochs: int) -> None:
+def sanity_train(image_size: int, train_size: int, test_size: int, epochs: int, lr: float) -> None:
     """Train the ordinary tiny CNN on bird-vs-rest and print train time and test accuracy."""
     from partlens.models import build_model
     from partlens.training import TrainConfig, train
@@ -37,7 +37,7 @@ def sanity_train(image_size: int, train_size: int, test_size: int, epochs: int) 
     train_set = load_dataset("builtin", "train", image_size, category="bird", size=train_size)
     test_set = load_dataset("builtin", "test", image_size, category="bird", size=test_size)
     model = build_model("tiny", interpretable=False, num_classes=1)
-    config = TrainConfig(epochs=epochs, batch_size=32, lr=0.01, device="cpu", amp=False)
+    config = TrainConfig(epochs=epochs, batch_size=32, lr=lr, device="cpu", amp=False)
     start = time.perf_counter()
     train(model, train_set, config)
     elapsed = time.perf_counter() - start
@@ -50,7 +50,7 @@ def sanity_train(image_size: int, train_size: int, test_size: int, epochs: int) 
             correct += int((predicted == batch.labels).sum())
     print(
         f"tiny ordinary CNN, bird vs rest, {image_size} px, {train_size} train images, "
-        f"{epochs} epoch(s) in {elapsed:.0f} s: test accuracy {correct / test_size:.3f} "
+        f"{epochs} epoch(s), lr {lr} in {elapsed:.0f} s: test accuracy {correct / test_size:.3f} "
         f"on {test_size} images (chance 0.5)"
     )
 
@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--test-size", type=int, default=400)
     parser.add_argument("--train-image-size", type=int, default=112)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=0.05)
     args = parser.parse_args()
     torch.set_num_threads(1)
     print("generator throughput (images per CPU-second, one core):")
@@ -72,7 +73,7 @@ def main() -> None:
         print(f"  {image_size:3d} px: multi {multi:6.0f} img/s   single {single:6.0f} img/s")
     if not args.skip_train:
         torch.set_num_threads(max(1, torch.get_num_threads()))
-        sanity_train(args.train_image_size, args.train_size, args.test_size, args.epochs)
+        sanity_train(args.train_image_size, args.train_size, args.test_size, args.epochs, args.lr)
 
 
 if __name__ == "__main__":

@@ -176,7 +176,7 @@ def _paint(rng, ids: Image.Image, canvas: _Canvas, fields, ground_a, ground_b):
     lit = ImageChops.multiply(mixed, Image.merge("RGB", (light, light, light)))
     row, col = (int(v) for v in rng.integers(0, size, size=2))
     noise = _noise_tile(size).crop((col, row, col + size, row + size))
-    return part_map, np.asarray(ImageChops.add(lit, noise, scale=1.0, offset=-128))
+    return part_map, np.array(ImageChops.add(lit, noise, scale=1.0, offset=-128))
 
 
 def render_scene(

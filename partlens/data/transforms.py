@@ -80,7 +80,7 @@ def crop_resize_sample(
         if 0 <= nx < out_w and 0 <= ny < out_h:
             landmarks[name] = (nx, ny)
     return dataclasses.replace(
-        sample, image=np.asarray(image), bbox=bbox, part_masks=masks, landmarks=landmarks
+        sample, image=np.array(image), bbox=bbox, part_masks=masks, landmarks=landmarks
     )
 
 

@@ -48,7 +48,9 @@ def image_to_tensor(image: np.ndarray) -> Tensor:
         raise ValueError(f"image must be a uint8 numpy array, got {type(image).__name__}")
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"image must have shape [H, W, 3], got {list(image.shape)}")
-    tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
+    # torch.from_numpy needs a writable array; PIL-backed arrays are read-only.
+    array = np.ascontiguousarray(image) if image.flags.writeable else image.copy()
+    tensor = torch.from_numpy(array).permute(2, 0, 1).float().div_(255.0)
     mean = torch.tensor(IMAGE_MEAN, dtype=torch.float32).view(3, 1, 1)
     std = torch.tensor(IMAGE_STD, dtype=torch.float32).view(3, 1, 1)
     return tensor.sub_(mean).div_(std)

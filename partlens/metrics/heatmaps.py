@@ -118,10 +118,9 @@ def _mean_object_images(
             raise ValueError(
                 f"images[{index}] must be uint8 [H, W, 3], got {image.dtype} {image.shape}"
             )
-        # PIL cannot resample outside the image: a box reaching past it is clipped to it.
-        x0, y0, x1, y1 = boxes[index]
-        box = (max(x0, 0.0), max(y0, 0.0), min(x1, image.shape[1]), min(y1, image.shape[0]))
-        crop = Image.fromarray(image).resize((grid, grid), Image.Resampling.BILINEAR, box=box)
+        # Crop first (whole pixels; black beyond the image) so resampling never reads outside.
+        box = tuple(int(round(value)) for value in boxes[index])
+        crop = Image.fromarray(image).crop(box).resize((grid, grid), Image.Resampling.BILINEAR)
         total[categories[index]] += np.asarray(crop, dtype=np.float64)
         count[categories[index]] += 1
     return np.round(total / np.maximum(count, 1)[:, None, None, None]).astype(np.uint8)

@@ -8,6 +8,7 @@ from partlens.data import (
     BUILTIN_CATEGORIES,
     LANDMARK_PARTS,
     collate_samples,
+    flip_sample,
     load_dataset,
 )
 
@@ -168,3 +169,11 @@ def test_load_dataset_rejects_bad_arguments():
         load_dataset("cub200", "train", 64)
     with pytest.raises(IndexError):
         load_dataset("builtin", "train", 64, size=3)[3]
+
+
+def test_flipped_builtin_samples_keep_landmarks_on_their_parts():
+    for s in _positives("horse", 4):
+        flipped = flip_sample(s)
+        for name, (x, y) in flipped.landmarks.items():
+            assert flipped.part_masks[LANDMARK_PARTS[name]][int(y), int(x)], name
+        assert np.array_equal(flipped.part_masks["tail"], s.part_masks["tail"][:, ::-1])
