@@ -45,6 +45,35 @@ def overlay(image: np.ndarray, activation: np.ndarray, scale: float) -> np.ndarr
     return (base * (1 - alpha) + heat * alpha).astype(np.uint8)
 
 
+def rf_region_overlay(
+    image: np.ndarray,
+    activation: np.ndarray,
+    unit_centers: np.ndarray,
+    rf_radius: float,
+    threshold: float,
+) -> np.ndarray:
+    """Mark the paper's valid region S_f on ``image``: the union of disks of ``rf_radius``
+    around the receptive-field centres of the units whose activation exceeds T_f.
+
+    ``unit_centers`` is [h, w, 2] (x, y in pixels); outside the region the image is dimmed.
+    """
+    h, w = image.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
+    region = np.zeros((h, w), dtype=bool)
+    for x, y in unit_centers[activation > threshold]:
+        region |= (xs - x) ** 2 + (ys - y) ** 2 <= rf_radius**2
+    out = image.astype(np.float32)
+    out[~region] *= 0.35
+    edge = region & ~(
+        np.roll(region, 1, 0)
+        & np.roll(region, -1, 0)
+        & np.roll(region, 1, 1)
+        & np.roll(region, -1, 1)
+    )
+    out[edge] = (255, 64, 64)
+    return out.astype(np.uint8)
+
+
 def png_bytes(array: np.ndarray) -> bytes:
     """Encode a uint8 HxW or HxWx3 array as PNG."""
     buffer = io.BytesIO()

@@ -42,16 +42,18 @@ def sanity_train(image_size: int, train_size: int, test_size: int, epochs: int, 
     train(model, train_set, config)
     elapsed = time.perf_counter() - start
     model.eval()
-    correct = 0
+    correct = predicted_positive = 0
     with torch.no_grad():
         for begin in range(0, test_size, 64):
             batch = collate_samples([test_set[i] for i in range(begin, min(begin + 64, test_size))])
             predicted = (model(batch.images).squeeze(1) > 0).long()
             correct += int((predicted == batch.labels).sum())
+            predicted_positive += int(predicted.sum())
     print(
         f"tiny ordinary CNN, bird vs rest, {image_size} px, {train_size} train images, "
         f"{epochs} epoch(s), lr {lr} in {elapsed:.0f} s: test accuracy {correct / test_size:.3f} "
-        f"on {test_size} images (chance 0.5)"
+        f"on {test_size} images (chance 0.5; predicted positive share "
+        f"{predicted_positive / test_size:.2f})"
     )
 
 

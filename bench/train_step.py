@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--amp", action="store_true", help="bf16 autocast + channels_last")
-    parser.add_argument("--filter-loss", default="paper-approx")
+    parser.add_argument("--filter-loss", default="exact-mi")
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
     if args.threads:

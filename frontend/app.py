@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         title="partlens",
         suppress_callback_exceptions=True,
     )
-    from frontend.pages import filter_view, run_view, runs  # noqa: F401 - registers the pages
+    from frontend.pages import compare, filter_view, run_view, runs  # noqa: F401 - registers pages
 
     @app.server.route("/media/<path:api_path>")
     def media(api_path: str) -> Response:

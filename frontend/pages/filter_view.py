@@ -21,17 +21,37 @@ def _int(value: Any, default: int = 0) -> int | None:
         return None if value is not None else default
 
 
+def _filter_metrics(run_id: str, layer: str, f: int) -> html.P:
+    """This filter's share of the paper's metrics, when the run is evaluated."""
+    try:
+        layer_metrics = api().get_json(f"/runs/{run_id}/metrics")["layers"][layer]
+    except (ApiError, KeyError):
+        return html.P("not evaluated yet", id="filter-metrics")
+    pi = layer_metrics["part_interpretability"]
+    instability = layer_metrics["location_instability"]["per_filter"][f]
+    parts = [
+        f"part interpretability P_f {pi['per_filter'][f]:.3f} (best part: {pi['best_part'][f]})",
+        "location instability " + ("excluded" if instability is None else f"{instability:.3f}"),
+    ]
+    if "target_category" in layer_metrics:
+        parts.append(f"target category {layer_metrics['target_category'][f]}")
+    return html.P(" · ".join(parts), id="filter-metrics")
+
+
 def layout(
     run_id: str | None = None,
     layer: str | None = None,
     filter_index: str | None = None,
     image: str | None = "0",
+    overlay: str | None = "heat",
     **_query: Any,
 ) -> html.Div:
     f, i = _int(filter_index), _int(image)
-    if f is None or i is None or f < 0 or i < 0:
+    if f is None or i is None or f < 0 or i < 0 or overlay not in ("heat", "rf"):
         return html.Div(
-            f"Bad filter view address: filter {filter_index!r}, image {image!r}", className="error"
+            f"Bad filter view address: filter {filter_index!r}, image {image!r}, "
+            f"overlay {overlay!r} (heat or rf)",
+            className="error",
         )
     base = f"/runs/{run_id}/layers/{layer}/filters"
     try:
@@ -44,8 +64,10 @@ def layout(
     n_images = features["num_images"]
     n_filters = next(item["filters"] for item in features["layers"] if item["name"] == layer)
 
-    def view(filter_: int, image_: int) -> str:
-        return f"{base}/{filter_}?image={image_}"
+    def view(filter_: int, image_: int, mode: str | None = None) -> str:
+        mode = mode or overlay
+        suffix = "" if mode == "heat" else f"&overlay={mode}"
+        return f"{base}/{filter_}?image={image_}{suffix}"
 
     nav = html.Div(
         [
@@ -62,7 +84,8 @@ def layout(
         [
             " · twin: ",
             dcc.Link(
-                run["twin_id"], href=f"/runs/{run['twin_id']}/layers/{layer}/filters/{f}?image={i}"
+                run["twin_id"],
+                href=f"/runs/{run['twin_id']}/layers/{layer}{view(f, i).removeprefix(base)}",
             ),
         ]
         if run["twin_id"]
@@ -87,9 +110,17 @@ def layout(
                             html.Img(
                                 id="filter-overlay",
                                 className="big",
-                                src=f"/media{base}/{f}/overlay.png?image={i}",
+                                src=f"/media{base}/{f}/overlay.png?image={i}&mode={overlay}",
                             ),
-                            html.Figcaption("activation overlay"),
+                            html.Figcaption(
+                                [
+                                    "activation" if overlay == "heat" else "receptive fields",
+                                    " · show: ",
+                                    dcc.Link("activation", href=view(f, i, "heat")),
+                                    " / ",
+                                    dcc.Link("receptive fields", href=view(f, i, "rf")),
+                                ]
+                            ),
                         ]
                     ),
                     html.Figure(
@@ -110,11 +141,12 @@ def layout(
                 f"filter max over all images {act['filter_max']:.3f}",
                 id="filter-stats",
             ),
+            _filter_metrics(run_id, layer, f),
             html.H3("Top images of this filter"),
             html.Div(
                 [
                     dcc.Link(
-                        html.Img(src=f"/media{base}/{f}/overlay.png?image={j}"),
+                        html.Img(src=f"/media{base}/{f}/overlay.png?image={j}&mode={overlay}"),
                         href=view(f, j),
                         className="cell",
                     )

@@ -9,6 +9,7 @@ from dash import Input, Output, callback, dcc, html
 
 from frontend.api_client import ApiError
 from frontend.app import api
+from frontend.metrics_views import evaluation_section
 from frontend.widgets import progress_bar
 
 
@@ -18,6 +19,7 @@ def layout(run_id: str | None = None, layer: str | None = None, **_query: Any) -
             dcc.Store(id="run-view-id", data={"run_id": run_id, "layer": layer}),
             dcc.Interval(id="run-view-refresh", interval=2000),
             html.Div(id="run-view-status"),
+            html.Div(id="run-view-evaluation"),
             html.Div(id="run-view-filters"),
         ]
     )
@@ -84,20 +86,30 @@ def _filter_grid(run_id: str, layer: str | None) -> Any:
 
 @callback(
     Output("run-view-status", "children"),
+    Output("run-view-evaluation", "children"),
     Output("run-view-filters", "children"),
     Output("run-view-refresh", "disabled"),
     Input("run-view-refresh", "n_intervals"),
     Input("run-view-id", "data"),
 )
-def refresh(_n: int | None, ids: dict[str, Any]) -> tuple[Any, Any, bool]:
+def refresh(_n: int | None, ids: dict[str, Any]) -> tuple[Any, Any, Any, bool]:
     run_id = ids["run_id"]
     try:
         run = api().get_json(f"/runs/{run_id}")
     except ApiError as exc:
-        return html.Div(exc.message, className="error"), None, True
+        return html.Div(exc.message, className="error"), None, None, True
     finished = run["status"] in ("succeeded", "failed", "cancelled")
-    grid = _filter_grid(run_id, ids["layer"]) if run["status"] == "succeeded" else None
-    return _status(run), grid, finished
+    if run["status"] != "succeeded":
+        return _status(run), None, None, finished
+    return _status(run), _evaluation(run), _filter_grid(run_id, ids["layer"]), True
+
+
+def _evaluation(run: dict[str, Any]) -> Any:
+    try:
+        metrics = api().get_json(f"/runs/{run['id']}/metrics")
+    except ApiError as exc:
+        return html.P(exc.message)
+    return evaluation_section(run["id"], metrics, has_twin=run["twin_id"] is not None)
 
 
 dash.register_page(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -49,21 +51,25 @@ def load_dataset(name: str, split: str, image_size: int, **options: Any) -> Part
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     if not isinstance(image_size, int) or image_size < 16:
         raise ValueError(f"image_size must be an int >= 16, got {image_size!r}")
-    if name == "builtin":
-        from partlens.data.builtin import BuiltinDataset
-
-        return BuiltinDataset(split, image_size, **options)
     loaders = {
+        "builtin": ("partlens.data.builtin", "BuiltinDataset"),
         "cub200": ("partlens.data.cub", "CubDataset"),
         "pascal-part": ("partlens.data.pascal_part", "PascalPartDataset"),
         "ilsvrc-part": ("partlens.data.ilsvrc_part", "IlsvrcPartDataset"),
     }
     if name not in loaders:
-        raise ValueError(f"unknown dataset {name!r}; known: builtin, {', '.join(loaders)}")
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(loaders)}")
+    module_name, class_name = loaders[name]
+    dataset_class = getattr(importlib.import_module(module_name), class_name)
+    parameters = inspect.signature(dataset_class.__init__).parameters
+    allowed = {p.name for p in parameters.values() if p.kind is p.KEYWORD_ONLY}
+    unknown = set(options) - allowed - {"root"}
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) {sorted(unknown)} for dataset {name!r}; allowed: {sorted(allowed)}"
+        )
+    if name == "builtin":
+        return dataset_class(split, image_size, **options)
     if "root" not in options:
         raise ValueError(f"dataset {name!r} needs root=<directory of the official files>")
-    module_name, class_name = loaders[name]
-    import importlib
-
-    dataset_class = getattr(importlib.import_module(module_name), class_name)
     return dataset_class(Path(options.pop("root")), split, image_size, **options)

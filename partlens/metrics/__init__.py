@@ -34,6 +34,7 @@ from partlens.metrics.part_interpretability import (
     activation_thresholds,
     best_part_histogram,
     part_interpretability,
+    radius_sensitivity,
     rf_disks,
 )
 from partlens.metrics.receptive_field import (
@@ -71,6 +72,7 @@ __all__ = [
     "part_locked_oracle_reference",
     "per_category_accuracy",
     "radius_holding_mass",
+    "radius_sensitivity",
     "random_position_reference",
     "render_part_heatmap",
     "rf_disks",

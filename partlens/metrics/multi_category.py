@@ -53,7 +53,9 @@ class MultiCategoryInterpretability:
     target_categories: np.ndarray
 
 
-def _check_categories(image_categories: ArrayLike, n: int, name: str = "image_categories"):
+def _check_categories(
+    image_categories: ArrayLike, n: int, name: str = "image_categories"
+) -> np.ndarray:
     categories = as_array(name, image_categories, 1)
     if not np.issubdtype(categories.dtype, np.integer):
         raise ValueError(f"{name} must hold integer category indices, got {categories.dtype}")

@@ -115,51 +115,51 @@ def part_interpretability(
     if region == "rf-disk":
         packed_disks = np.packbits(rf_disks(centers, rf_radius, mask_size).numpy(), axis=1)
     num_parts = masks.shape[1]
-    hits = torch.zeros(num_filters, num_parts, dtype=torch.int64)
-    present_count = torch.zeros(num_parts, dtype=torch.int64)
-    threshold_t = torch.as_tensor(thresholds, dtype=torch.float32)
+    hits = np.zeros((num_filters, num_parts), dtype=np.int64)
+    present_count = np.zeros(num_parts, dtype=np.int64)
     for index in range(n):
-        image_masks = torch.from_numpy(np.ascontiguousarray(masks[index])).reshape(num_parts, -1)
-        present = image_masks.any(dim=1)
+        image_masks = np.asarray(masks[index]).reshape(num_parts, -1)
+        part_area = np.count_nonzero(image_masks, axis=1)
+        present = part_area > 0
         if not present.any():
             continue
         present_count += present
         # A row of ones after the parts makes the same overlap also return each region's area.
-        targets = torch.cat([image_masks, torch.ones_like(image_masks[:1])])  # bool [K + 1, P]
-        image_maps = torch.from_numpy(np.asarray(maps[index], dtype=np.float32))
+        targets = np.concatenate([image_masks, np.ones_like(image_masks[:1])])  # bool [K + 1, P]
+        packed_targets = np.packbits(targets, axis=1)
+        image_maps = np.asarray(maps[index], dtype=np.float32).reshape(num_filters, -1)
         if packed_disks is not None:
-            packed_targets = np.packbits(targets.numpy(), axis=1)
-            filters, overlaps = _disk_overlaps(
-                image_maps, threshold_t, packed_disks, packed_targets
-            )
+            filters, overlaps = _disk_overlaps(image_maps, thresholds, packed_disks, packed_targets)
         else:
-            filters, overlaps = _bilinear_overlaps(image_maps, threshold_t, mask_size, targets)
+            filters, overlaps = _bilinear_overlaps(
+                image_maps, (h, w), mask_size, thresholds, packed_targets
+            )
         if len(filters) == 0:
             continue
         intersection, region_area = overlaps[:, :-1], overlaps[:, -1:]
-        union = region_area + image_masks.sum(dim=1)[None, :] - intersection
-        iou = intersection / union.clamp(min=1.0)
-        hits[filters] += ((iou > iou_threshold) & present[None, :]).to(torch.int64)
-    return _summarise(hits.numpy(), present_count.numpy(), thresholds)
+        union = region_area + part_area[None, :] - intersection
+        iou = intersection / np.maximum(union, 1.0)
+        hits[filters] += (iou > iou_threshold) & present[None, :]
+    return _summarise(hits, present_count, thresholds)
 
 
 def _disk_overlaps(
-    image_maps: torch.Tensor,
-    thresholds: torch.Tensor,
+    image_maps: np.ndarray,
+    thresholds: np.ndarray,
     packed_disks: np.ndarray,
     packed_targets: np.ndarray,
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Overlap [R, K + 1] of each firing filter's union of unit disks with the targets.
 
-    Disks and targets are bit-packed along the pixels ([U, P/8] and [K + 1, P/8] uint8), so a
-    union is an OR of a few rows and an overlap a popcount: exact, and ~32x less memory traffic
-    than float masks. Most filters have a single unit above T_f (always so after the mask); their
-    overlaps come from a per-unit table.
+    image_maps: [F, U]. Disks and targets are bit-packed along the pixels ([U, P/8] and
+    [K + 1, P/8] uint8), so a union is an OR of a few rows and an overlap a popcount: exact, and
+    ~32x less memory traffic than float masks. Most filters have a single unit above T_f (always
+    so after the mask); their overlaps come from a per-unit table.
     """
-    above = (image_maps.flatten(1) > thresholds[:, None]).numpy()  # [F, U]
+    above = image_maps > thresholds[:, None]  # [F, U]
     units_above = above.sum(axis=1)
     filters = np.flatnonzero(units_above)
-    overlaps = np.empty((len(filters), len(packed_targets)), dtype=np.float32)
+    overlaps = np.empty((len(filters), len(packed_targets)), dtype=np.float64)
     single = units_above[filters] == 1
     if single.any():
         unit_table = _popcount_overlap(packed_disks, packed_targets)  # [U, K + 1]
@@ -171,34 +171,35 @@ def _disk_overlaps(
         group_starts = np.flatnonzero(np.r_[True, row_ids[1:] != row_ids[:-1]])
         unions = np.bitwise_or.reduceat(packed_disks[unit_ids], group_starts, axis=0)
         overlaps[rows] = _popcount_overlap(unions, packed_targets)
-    return torch.from_numpy(filters), torch.from_numpy(overlaps)
+    return filters, overlaps
 
 
 def _popcount_overlap(packed_regions: np.ndarray, packed_targets: np.ndarray) -> np.ndarray:
-    """|region & target| for bit-packed rows: [R, P/8] x [T, P/8] -> float32 [R, T]."""
+    """|region & target| for bit-packed rows: [R, P/8] x [T, P/8] -> float64 [R, T]."""
     both = packed_regions[:, None, :] & packed_targets[None, :, :]
-    return np.bitwise_count(both).sum(axis=2, dtype=np.int64).astype(np.float32)
+    return np.bitwise_count(both).sum(axis=2, dtype=np.int64).astype(np.float64)
 
 
 def _bilinear_overlaps(
-    image_maps: torch.Tensor,
-    thresholds: torch.Tensor,
+    image_maps: np.ndarray,
+    map_shape: tuple[int, int],
     mask_size: tuple[int, int],
-    targets: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    thresholds: np.ndarray,
+    packed_targets: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Overlap [R, K + 1] of Network Dissection's region (map upsampled bilinearly, thresholded
-    at T_f) with the bool targets [K + 1, P]; bilinear values never exceed the map's maximum, so
-    filters whose map stays at or below T_f are skipped."""
-    filters = (image_maps.flatten(1).amax(dim=1) > thresholds).nonzero(as_tuple=True)[0]
-    target_columns = targets.T.to(torch.float32)
-    overlaps = torch.empty(len(filters), len(targets), dtype=torch.float32)
+    at T_f) with the bit-packed targets [K + 1, P/8]; bilinear values never exceed the map's
+    maximum, so filters whose map stays at or below T_f are skipped."""
+    filters = np.flatnonzero(image_maps.max(axis=1) > thresholds)
+    overlaps = np.empty((len(filters), len(packed_targets)), dtype=np.float64)
     for start in range(0, len(filters), _UNION_CHUNK):
         rows = filters[start : start + _UNION_CHUNK]
-        upsampled = F.interpolate(
-            image_maps[rows][None], size=mask_size, mode="bilinear", align_corners=False
-        )[0]
-        regions = (upsampled.flatten(1) > thresholds[rows, None]).to(torch.float32)
-        overlaps[start : start + len(rows)] = regions @ target_columns
+        chunk = torch.from_numpy(image_maps[rows].reshape(1, len(rows), *map_shape))
+        upsampled = F.interpolate(chunk, size=mask_size, mode="bilinear", align_corners=False)
+        regions = upsampled[0].flatten(1).numpy() > thresholds[rows, None]
+        overlaps[start : start + len(rows)] = _popcount_overlap(
+            np.packbits(regions, axis=1), packed_targets
+        )
     return filters, overlaps
 
 
@@ -241,3 +242,23 @@ def best_part_histogram(result: PartInterpretability, part_names: Sequence[str])
         else:
             histogram[part_names[part]] += 1
     return histogram
+
+
+def radius_sensitivity(
+    activations: ArrayLike,
+    part_masks: ArrayLike,
+    unit_centers: ArrayLike,
+    radii: Sequence[float],
+    quantile: float = 0.005,
+    iou_threshold: float = 0.2,
+) -> dict[float, float]:
+    """mean_f P_f of the "rf-disk" protocol for each RF radius in radii: how much the metric
+    depends on the region size (report it next to the figure at the default radius)."""
+    if len(radii) == 0:
+        raise ValueError("radii is empty: give at least one RF radius")
+    return {
+        float(radius): part_interpretability(
+            activations, part_masks, unit_centers, radius, quantile, iou_threshold
+        ).mean
+        for radius in radii
+    }

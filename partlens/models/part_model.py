@@ -29,7 +29,7 @@ class PartModel(nn.Module):
         input_size: int,
         interpretable: bool,
         num_classes: int,
-        filter_loss: str = "paper-approx",
+        filter_loss: str = "exact-mi",
         options: dict | None = None,
     ) -> None:
         super().__init__()
@@ -107,12 +107,13 @@ class PartModel(nn.Module):
         """``Loss_f`` per filter ``[F]`` for every interpretable layer (empty for the twin)."""
         return {name: self.objectives[name](unmasked[name], labels) for name in self.objectives}
 
-    def mean_max_activation(self) -> float:
-        """Running ``mean_x max_ij x_ij`` over the interpretable layers (for lambda)."""
+    def mean_max_activation(self) -> Tensor:
+        """Running ``mean_x max_ij x_ij`` over the interpretable layers (for lambda), a scalar
+        tensor on the model's device (no host sync)."""
         if not self.objectives:
-            return 0.0
+            return torch.zeros(())
         values = [objective.mean_max for objective in self.objectives.values()]
-        return float(torch.stack(values).mean())
+        return torch.stack(values).mean()
 
     def layer_convs(self) -> dict[str, nn.Conv2d]:
         """The conv module of each interpretable layer."""

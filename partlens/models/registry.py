@@ -253,6 +253,6 @@ def build_model(
         input_size=int(options["input_size"]),
         interpretable=interpretable,
         num_classes=num_classes,
-        filter_loss=options.pop("filter_loss", "paper-approx"),
+        filter_loss=options.pop("filter_loss", "exact-mi"),
         options=options,
     )

@@ -99,7 +99,9 @@ def update_log_mean_exp(running: Tensor, batch_value: Tensor, momentum: float) -
     return torch.logaddexp(running + math.log1p(-momentum), batch_value + math.log(momentum))
 
 
-def lambda_schedule(weight: float, mean_max_activation: float, epoch: int) -> float:
+def lambda_schedule(
+    weight: float, mean_max_activation: float | Tensor, epoch: int
+) -> float | Tensor:
     """The paper's ``lambda = weight * (1/t) * mean_x max_ij x_ij`` in epoch t (1-based)."""
     if epoch < 1:
         raise ValueError(f"epoch is 1-based, got {epoch}")

@@ -11,6 +11,8 @@ Variants (``TrainConfig.filter_loss``):
 - ``"official"``: the MATLAB code's choices: centroid mu (see :class:`PartMask`), ``Z_T``
   recomputed per mini-batch, and lambda scaled by ``1/epoch`` only.
 
+The default is ``"exact-mi"``; the measurements behind it are in :mod:`partlens.training`.
+
 Target category of each filter (paper Sec. 3.2, method-notes §5): with one logit (single
 category) it is the positive label 1 for every filter. With several classes it is
 ``argmax_c mean_{I in I_c} sum_ij x_ij``, an exponential moving average per class that is
@@ -46,7 +48,7 @@ class FilterObjective(nn.Module):
         channels: int,
         num_classes: int,
         *,
-        variant: str = "paper-approx",
+        variant: str = "exact-mi",
         beta: float = 4.0,
         norm: str = "l1",
     ) -> None:
@@ -94,10 +96,13 @@ class FilterObjective(nn.Module):
     @torch.no_grad()
     def _update_statistics(self, x: Tensor, labels: Tensor) -> None:
         batch_mean_max = x.flatten(2).amax(dim=-1).mean()
-        if self.mean_max.item() == 0.0:
-            self.mean_max.copy_(batch_mean_max)
-        else:
-            self.mean_max.lerp_(batch_mean_max, MEAN_MAX_MOMENTUM)
+        # Seeded by the first batch; a tensor-side choice avoids a device sync per step.
+        first = self.mean_max == 0
+        self.mean_max.copy_(
+            torch.where(
+                first, batch_mean_max, self.mean_max.lerp(batch_mean_max, MEAN_MAX_MOMENTUM)
+            )
+        )
         if self.num_classes == 1:
             return
         totals = x.sum(dim=(2, 3))

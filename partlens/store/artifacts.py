@@ -5,7 +5,8 @@ Layout of ``<data_dir>/runs/<run_id>/``::
     model/                 checkpoint (safetensors + JSON), published as one folder
     features/<layer>.npy   float16 [N, F, h, w] feature maps of the evaluation images
     features/manifest.json layers, shapes and the evaluation dataset spec (written last)
-    metrics.json           evaluation tables
+    metrics.json           evaluation results (metrics per layer, geometry, heat-map paths)
+    heatmaps/<category>.png  Fig. 6 part heat maps of the top interpretable layer
 """
 
 from __future__ import annotations
@@ -107,6 +108,16 @@ class RunArtifacts:
     @property
     def metrics_path(self) -> Path:
         return self.root / "metrics.json"
+
+    @property
+    def heatmaps_dir(self) -> Path:
+        return self.root / "heatmaps"
+
+    def metrics(self) -> dict[str, Any] | None:
+        """The evaluation results (``metrics.json``), or None while the run is not evaluated."""
+        if not self.metrics_path.is_file():
+            return None
+        return json.loads(self.metrics_path.read_text())
 
     def manifest(self) -> dict[str, Any] | None:
         """The feature manifest, or None while no feature maps are published."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from backend.api.deps import ArtifactsDep, RunDep
-from backend.rendering import overlay, png_bytes
+from backend.api.routes.metrics import run_metrics
+from backend.rendering import overlay, png_bytes, rf_region_overlay
 from backend.schemas import FeaturesPublic, FilterActivation, LayerPublic
 from partlens.runs import build_eval_dataset
 from partlens.store import RunArtifacts
@@ -159,10 +160,26 @@ def overlay_png(
     layer: str,
     filter_index: FilterIndex,
     image: ImageIndex = 0,
+    mode: Annotated[Literal["heat", "rf"], Query()] = "heat",
 ) -> Response:
-    """The filter's activation on image ``image``, blended over it (same size as the image)."""
+    """The filter on image ``image``, same size as the image.
+
+    ``mode=heat`` blends the activation map over the image; ``mode=rf`` marks the receptive
+    fields of the units above the filter's threshold T_f (the region the part-interpretability
+    metric scores), which needs the run to be evaluated.
+    """
     manifest, maps = _filter_maps(artifacts, run.id, layer, filter_index)
     picture = eval_image(manifest, image)
-    scale = float(np.max(maps))
-    blended = overlay(picture, np.asarray(maps[image], dtype=np.float32), scale)
+    fmap = np.asarray(maps[image], dtype=np.float32)
+    if mode == "heat":
+        blended = overlay(picture, fmap, float(np.max(maps)))
+    else:
+        geometry = run_metrics(artifacts, run.id)["layers"][layer]["geometry"]
+        blended = rf_region_overlay(
+            picture,
+            fmap,
+            np.asarray(geometry["unit_centers"], dtype=np.float32),
+            float(geometry["rf_radius"]),
+            float(geometry["thresholds"][filter_index]),
+        )
     return Response(png_bytes(blended), media_type="image/png")

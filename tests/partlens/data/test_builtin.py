@@ -167,6 +167,8 @@ def test_load_dataset_rejects_bad_arguments():
         load_dataset("imagenet", "train", 64)
     with pytest.raises(ValueError, match="root"):
         load_dataset("cub200", "train", 64)
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['colour'\]"):
+        load_dataset("builtin", "train", 64, colour="red")
     with pytest.raises(IndexError):
         load_dataset("builtin", "train", 64, size=3)[3]
 

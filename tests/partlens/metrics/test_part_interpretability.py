@@ -174,3 +174,16 @@ def test_bad_options_raise():
         part_interpretability(maps, masks, centers, 1.0, quantile=1.5)
     with pytest.raises(ValueError, match="NaN"):
         part_interpretability(np.full((1, 1, 2, 2), np.nan), masks, centers, 1.0)
+
+
+def test_radius_sensitivity_reports_the_mean_per_radius():
+    from partlens.metrics import radius_sensitivity
+
+    centers = _grid_centers(1, 1, 64.0)
+    maps = np.array([1.0, 0.0], dtype=np.float32).reshape(2, 1, 1, 1)  # T_f = 0.5
+    masks = np.stack([_disk(64, 32, 32, 8), np.zeros((64, 64), bool)])[:, None]
+    table = radius_sensitivity(maps, masks, centers, [2.0, 8.0, 14.0, 24.0], quantile=0.5)
+    # IoU of concentric disks = (small / large)^2: 0.06 fails, 1 and 0.33 pass, 0.11 fails.
+    assert table == {2.0: 0.0, 8.0: 1.0, 14.0: 1.0, 24.0: 0.0}
+    with pytest.raises(ValueError, match="radii"):
+        radius_sensitivity(maps, masks, centers, [])
