@@ -72,7 +72,7 @@ def test_filter_view_url_is_shareable(redis_stack: Stack, tiny_run: dict, browse
     url = f"{redis_stack.ui_url}/runs/{tiny_run['id']}/layers/{layer}/filters/2?image=5"
     first = _filter_view(browser, url)
     assert first["title"] == f"Filter 2 of {layer}"
-    assert first["src"].endswith("/filters/2/overlay.png?image=5")
+    assert first["src"].endswith("/filters/2/overlay.png?image=5&mode=heat")
     assert first["width"] == "64"
     other = new_browser()
     try:
