@@ -215,13 +215,15 @@ def train(
     interpretable: Annotated[bool, typer.Option("--interpretable/--ordinary")] = True,
     task: Annotated[str, typer.Option(help="single or multi")] = "single",
     category: Annotated[str, typer.Option(help="Target category (single-category).")] = "bird",
-    image_size: Annotated[int, typer.Option()] = 64,
+    image_size: Annotated[int | None, typer.Option(help="Default: the arch's input size.")] = None,
     train_size: Annotated[int, typer.Option()] = 256,
     eval_size: Annotated[int, typer.Option()] = 64,
     epochs: Annotated[int, typer.Option()] = 2,
     batch_size: Annotated[int, typer.Option()] = 32,
     lr: Annotated[float, typer.Option()] = 0.01,
-    filter_loss: Annotated[str, typer.Option()] = "paper-approx",
+    filter_loss: Annotated[str, typer.Option(help="exact-mi, paper-approx or official")] = (
+        "exact-mi"
+    ),
     seed: Annotated[int, typer.Option()] = 0,
     max_steps: Annotated[int | None, typer.Option()] = None,
     name: Annotated[str, typer.Option()] = "",

@@ -21,7 +21,9 @@ class DatasetSpec(BaseModel):
     category: str | None = Field(
         default="bird", description="Target category for single-category runs."
     )
-    image_size: int = Field(default=64, ge=32, le=512)
+    image_size: int | None = Field(
+        default=None, ge=32, le=512, description="Input side in pixels; default: the arch's."
+    )
     train_size: int = Field(default=256, ge=4, le=100_000)
     eval_size: int = Field(default=64, ge=2, le=20_000)
     seed: int = Field(default=0, ge=0)
@@ -52,7 +54,7 @@ class RunConfig(BaseModel):
     epochs: int = Field(default=2, ge=1, le=1000)
     batch_size: int = Field(default=32, ge=1, le=4096)
     lr: float = Field(default=0.01, gt=0, le=10)
-    filter_loss: Literal["paper-approx", "exact-mi", "official"] = "paper-approx"
+    filter_loss: Literal["paper-approx", "exact-mi", "official"] = "exact-mi"
     multi_loss: Literal["softmax", "logistic"] = "softmax"
     seed: int = Field(default=0, ge=0)
     max_steps: int | None = Field(default=None, ge=1)
@@ -66,6 +68,14 @@ class RunConfig(BaseModel):
         if arch not in known:
             raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(known)}")
         return arch
+
+    @model_validator(mode="after")
+    def _default_image_size(self) -> RunConfig:
+        from partlens.models import default_input_size
+
+        if self.dataset.image_size is None:
+            self.dataset.image_size = default_input_size(self.arch)
+        return self
 
     def twin(self) -> RunConfig:
         """The same run with the other kind of network (interpretable <-> ordinary)."""

@@ -60,7 +60,11 @@ def layout(**_query: Any) -> html.Div:
                         [
                             "Image size",
                             dcc.Input(
-                                id="launch-image-size", type="number", value=64, min=32, max=512
+                                id="launch-image-size",
+                                type="number",
+                                min=32,
+                                max=512,
+                                placeholder="the architecture's",
                             ),
                         ]
                     ),

@@ -32,6 +32,10 @@ from partlens.models.part_model import PartModel
 from partlens.models.weights import load_pretrained
 from partlens.nn import InterpretableHead
 
+# Input sides the architectures are built for (top maps: tiny 14x14, VGG-16 14x14).
+TINY_INPUT_SIZE = 112
+PAPER_INPUT_SIZE = 224
+
 
 @dataclass
 class Split:
@@ -87,7 +91,9 @@ def _tiny(num_classes: int, weights: Path | None, width: int = 128) -> Split:
     classifier = nn.Sequential(
         nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Linear(width, num_classes)
     )
-    return Split(backbone, _conv_bn_relu(width, width), "0", width, classifier, 112, False)
+    return Split(
+        backbone, _conv_bn_relu(width, width), "0", width, classifier, TINY_INPUT_SIZE, False
+    )
 
 
 class _ChatfieldNet(nn.Module):
@@ -167,7 +173,7 @@ def _vgg_family(make: Callable[[], nn.Module], top_index: int, channels: int) ->
         final = len(network.classifier) - 1
         _load(network, weights, f"classifier.{final}.")
         _replace_last_linear(network.classifier, num_classes)
-        return _vgg_like_split(network, top_index, channels, 224)
+        return _vgg_like_split(network, top_index, channels, PAPER_INPUT_SIZE)
 
     return build
 
@@ -187,7 +193,7 @@ def _resnet18(num_classes: int, weights: Path | None) -> Split:
         network.layer4[:-1],
     )
     classifier = nn.Sequential(network.avgpool, nn.Flatten(1), network.fc)
-    return Split(backbone, network.layer4[-1], "conv2", 512, classifier, 224, True)
+    return Split(backbone, network.layer4[-1], "conv2", 512, classifier, PAPER_INPUT_SIZE, True)
 
 
 BUILDERS: dict[str, Callable[..., Split]] = {
@@ -198,6 +204,13 @@ BUILDERS: dict[str, Callable[..., Split]] = {
     "vgg16": _vgg_family(lambda: tv.vgg16(weights=None), 28, 512),
     "resnet18": _resnet18,
 }
+
+
+def default_input_size(arch: str) -> int:
+    """The input side (pixels) an architecture is built for: 224 as in the paper, 112 for tiny."""
+    if arch not in BUILDERS:
+        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(BUILDERS)}")
+    return TINY_INPUT_SIZE if arch == "tiny" else PAPER_INPUT_SIZE
 
 
 def list_architectures() -> list[str]:
