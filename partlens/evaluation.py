@@ -105,7 +105,9 @@ def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> dict[str, A
     top_positions = None
     for layer in layer_names:
         maps = np.asarray(artifacts.feature_maps(layer)[annotations.indices])
-        layers[layer], positions = _evaluate_layer(model, layer, maps, annotations, task, image_size)
+        layers[layer], positions = _evaluate_layer(
+            model, layer, maps, annotations, task, image_size
+        )
         top_positions = positions
     top_layer = layer_names[-1]
     heatmap_files = _write_heatmaps(artifacts, top_positions, annotations)
@@ -204,7 +206,9 @@ def _evaluate_layer(
     instability = _instability(positions, scores, centers, annotations, task, image_size)
     targets = None
     if task == "multi":
-        targets = filter_target_categories(maps, annotations.categories, len(annotations.categories))
+        targets = filter_target_categories(
+            maps, annotations.categories, len(annotations.categories)
+        )
     interpretability, thresholds = _interpretability(
         maps, centers, radius, geometry.rf_size / 2, annotations, targets
     )
@@ -316,7 +320,10 @@ def _interpretability(
         "mean": _json_float(result.mean),
         "per_filter": _json_list(result.per_filter),
         "parts": list(names),
-        "best_part": [names[k] if k >= 0 and p > 0 else None for k, p in zip(best, result.per_filter)],
+        "best_part": [
+            names[k] if k >= 0 and p > 0 else None
+            for k, p in zip(best, result.per_filter, strict=True)
+        ],
         "best_part_histogram": best_part_histogram(summary, names),
         "rf_radius": radius,
         "radius_sensitivity": sensitivity,
@@ -324,9 +331,7 @@ def _interpretability(
     }, thresholds
 
 
-def _thresholds(
-    maps: np.ndarray, categories: np.ndarray, targets: np.ndarray | None
-) -> np.ndarray:
+def _thresholds(maps: np.ndarray, categories: np.ndarray, targets: np.ndarray | None) -> np.ndarray:
     """T_f over the images each filter is evaluated on (all, or those of its c_hat)."""
     if targets is None:
         return activation_thresholds(maps, QUANTILE)

@@ -58,4 +58,6 @@ def precompute_features(
         "logits": np.concatenate(logits).tolist(),
         "image_size": int(run_config["dataset"]["image_size"]),
     }
-    artifacts.write_features({name: np.concatenate(parts) for name, parts in maps.items()}, manifest)
+    artifacts.write_features(
+        {name: np.concatenate(parts) for name, parts in maps.items()}, manifest
+    )
