@@ -132,7 +132,8 @@ def execute_run(run_id: str, extra_callbacks: tuple[Any, ...] = ()) -> str:
 
     ``extra_callbacks`` (e.g. a console progress bar) see the same training progress.
     """
-    from partlens.training import save_checkpoint, train
+    from partlens.evaluation import evaluate_run
+    from partlens.training import resolve_device, save_checkpoint, train
 
     settings = get_settings()
     sessions = session_factory(settings.resolved_database_url)
@@ -179,6 +180,8 @@ def execute_run(run_id: str, extra_callbacks: tuple[Any, ...] = ()) -> str:
             save_checkpoint(model, staging, run_config=config)
         _set(sessions, run_id, stage="precomputing")
         precompute_features(model, config, artifacts)
+        _set(sessions, run_id, stage="evaluating")
+        evaluate_run(artifacts, device=str(resolve_device(settings.device)))
         _set(
             sessions,
             run_id,

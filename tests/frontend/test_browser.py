@@ -119,3 +119,18 @@ def test_run_view_grid_links_to_each_filters_best_image(
     cells[3].click()
     wait.until(lambda d: d.find_element(By.ID, "filter-view"))
     assert browser.find_element(By.TAG_NAME, "h2").text == "Filter 3 of conv_top"
+
+
+def test_compare_page_and_rf_overlay_link(redis_stack: Stack, tiny_run: dict, browser):
+    browser.get(f"{redis_stack.ui_url}/runs/{tiny_run['id']}/compare")
+    wait = WebDriverWait(browser, 60)
+    table = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "table.comparison"))
+    text = table.text
+    assert "location instability" in text and "part interpretability" in text
+    url = f"{redis_stack.ui_url}/runs/{tiny_run['id']}/layers/conv_added/filters/1?image=2"
+    _filter_view(browser, url)
+    browser.find_element(By.LINK_TEXT, "receptive fields").click()
+    wait.until(lambda d: "overlay=rf" in d.current_url)
+    rf = _filter_view(browser, browser.current_url)
+    assert rf["src"].endswith("/filters/1/overlay.png?image=2&mode=rf")
+    assert "part interpretability P_f" in browser.find_element(By.ID, "filter-metrics").text

@@ -74,3 +74,27 @@ def test_layer_summary_names_each_filters_best_image(redis_stack: Stack, tiny_ru
         httpx.get(f"{redis_stack.api_url}/runs/{tiny_run['id']}/layers/nope/filters").status_code
         == 404
     )
+
+
+def test_worker_evaluates_both_twins(redis_stack: Stack, tiny_run: dict):
+    api = redis_stack.api_url
+    metrics = httpx.get(f"{api}/runs/{tiny_run['id']}/metrics", timeout=30).json()
+    assert metrics["interpretable"] is True
+    top = metrics["layers"][metrics["top_layer"]]
+    assert 0.0 <= top["part_interpretability"]["mean"] <= 1.0
+    assert len(top["geometry"]["thresholds"]) == len(top["part_interpretability"]["per_filter"])
+    reference = top["location_instability"]["random_reference"]
+    assert top["location_instability"]["oracle_reference"] < reference
+    comparison = httpx.get(f"{api}/runs/{tiny_run['id']}/comparison", timeout=30).json()
+    assert comparison["interpretable"]["run_id"] == tiny_run["id"]
+    assert comparison["ordinary"]["run_id"] == tiny_run["twin_id"]
+    rf = httpx.get(
+        f"{api}/runs/{tiny_run['id']}/layers/{metrics['top_layer']}/filters/0/overlay.png",
+        params={"image": 1, "mode": "rf"},
+        timeout=30,
+    )
+    assert rf.status_code == 200
+    assert Image.open(io.BytesIO(rf.content)).size == (64, 64)
+    for category in metrics["heatmaps"]:
+        heatmap = httpx.get(f"{api}/runs/{tiny_run['id']}/heatmaps/{category}.png", timeout=30)
+        assert heatmap.status_code == 200 and heatmap.content.startswith(b"\x89PNG")
