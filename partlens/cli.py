@@ -278,6 +278,70 @@ def train(
         console.print(f"run {run_id} succeeded: accuracy {run.accuracy}")
 
 
+@app.command()
+def evaluate(
+    run_id: Annotated[str, typer.Argument(help="Run id (see the UI or GET /api/v1/runs).")],
+    with_twin: Annotated[bool, typer.Option(help="Also (re)evaluate its twin.")] = True,
+) -> None:
+    """Compute every metric of a finished run (and its twin) and print paper-style tables."""
+    from partlens.evaluation import evaluate_run
+    from partlens.store import Run, RunArtifacts
+    from partlens.tables import format_tables
+    from partlens.training import resolve_device
+    from worker.pipeline import session_factory
+
+    settings = get_settings()
+    with session_factory(settings.resolved_database_url)() as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            raise fail(f"no run {run_id!r} in {settings.resolved_database_url}")
+        run_ids = [run.id] + ([run.twin_id] if with_twin and run.twin_id else [])
+    device = str(resolve_device(settings.device))
+    metrics = {}
+    for rid in run_ids:
+        artifacts = RunArtifacts(settings.runs_dir, rid)
+        if artifacts.manifest() is None:
+            raise fail(f"run {rid!r} has no feature maps yet: it has not finished training")
+        metrics[rid] = evaluate_run(artifacts, device=device)
+        console.print(f"wrote {artifacts.metrics_path}")
+    typer.echo(format_tables(metrics))
+
+
+@app.command()
+def reproduce(
+    arch: Annotated[str, typer.Option(help="Architecture of both twins.")] = "tiny",
+    budget: Annotated[str, typer.Option(help="small (< 25 min on 2 CPU cores) or paper")] = (
+        "small"
+    ),
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
+    weights: Annotated[
+        Path | None, typer.Option(help="Backbone weights to start from instead of pretraining.")
+    ] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Train and evaluate interpretable and ordinary twins; print the paper's tables."""
+    from partlens.reproduce import reproduce as run_reproduction
+    from partlens.training import resolve_device
+
+    settings = get_settings()
+    if weights is not None and not weights.exists():
+        raise fail(f"weights file {weights} does not exist")
+    try:
+        result = run_reproduction(
+            arch,
+            budget,
+            data_dir=settings.data_dir,
+            json_path=json_path,
+            weights=weights,
+            seed=seed,
+            device=str(resolve_device(settings.device)),
+            progress=lambda message: console.print(message),
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(result["tables"])
+
+
 @dataset_app.command("preview")
 def dataset_preview(
     name: Annotated[str, typer.Argument(help="Dataset name, e.g. builtin")] = "builtin",

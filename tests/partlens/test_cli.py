@@ -46,6 +46,8 @@ def test_train_records_run_and_writes_artifacts(data_dir):
             "16",
             "--eval-size",
             "6",
+            "--image-size",
+            "64",
             "--epochs",
             "1",
         ],
@@ -55,9 +57,17 @@ def test_train_records_run_and_writes_artifacts(data_dir):
     with sessions() as session:
         (run,) = session.query(Run).all()
     assert run.status == "succeeded" and run.step == 2
-    manifest = RunArtifacts(data_dir / "runs", run.id).manifest()
+    artifacts = RunArtifacts(data_dir / "runs", run.id)
+    manifest = artifacts.manifest()
     assert manifest["num_images"] == 6
     assert list(manifest["layers"]) == ["conv_top", "conv_added"]
+    first = artifacts.metrics()
+    assert first["run_id"] == run.id
+
+    evaluated = runner.invoke(app, ["evaluate", run.id])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "part interpretability" in evaluated.output.lower()
+    assert artifacts.metrics()["layers"] == first["layers"], "re-evaluation is deterministic"
 
 
 @pytest.mark.parametrize(
@@ -67,6 +77,9 @@ def test_train_records_run_and_writes_artifacts(data_dir):
         (["train", "--arch", "resnet9000"], "unknown architecture"),
         (["train", "--category", "unicorn"], "unknown category"),
         (["dataset", "preview", "no-such-dataset"], "no-such-dataset"),
+        (["evaluate", "no-such-run"], "no run 'no-such-run'"),
+        (["reproduce", "--budget", "huge"], "unknown budget 'huge'"),
+        (["reproduce", "--weights", "/nonexistent.safetensors"], "does not exist"),
     ],
 )
 def test_bad_input_exits_2_with_message(data_dir, args, message):
