@@ -14,13 +14,12 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import torch
 from sqlalchemy.orm import sessionmaker
 
 from partlens.config import get_settings
-from partlens.runs import build_eval_dataset, build_run_model, build_train_dataset, train_config
+from partlens.features import precompute_features
+from partlens.runs import build_run_model, build_train_dataset, train_config
 from partlens.store import RunArtifacts, RunStatus, create_session_factory
-from partlens.store.artifacts import publish_dir
 from partlens.store.db import FINISHED_STATUSES, Run
 
 log = logging.getLogger(__name__)
@@ -92,41 +91,6 @@ def _set(sessions: sessionmaker, run_id: str, **fields: Any) -> None:
         session.commit()
 
 
-def precompute_features(
-    model: torch.nn.Module, config: dict[str, Any], artifacts: RunArtifacts
-) -> None:
-    """Write the interpretable layers' maps (after ReLU/mask) for the evaluation images."""
-    from partlens.data import collate_samples
-
-    dataset = build_eval_dataset(config)
-    loader = torch.utils.data.DataLoader(
-        dataset, batch_size=32, shuffle=False, collate_fn=collate_samples
-    )
-    device = next(model.parameters()).device
-    model.eval()
-    maps: dict[str, list[np.ndarray]] = {name: [] for name in model.layer_names}
-    logits, labels = [], []
-    with torch.no_grad():
-        for batch in loader:
-            images = batch.images.to(device)
-            for name, fmap in model.forward_features(images).items():
-                maps[name].append(fmap.float().cpu().numpy())
-            logits.append(model(images).float().cpu().numpy())
-            labels.append(batch.labels.numpy())
-    all_logits = np.concatenate(logits)
-    all_labels = np.concatenate(labels)
-    manifest = {
-        "dataset": config["dataset"],
-        "split": "test",
-        "num_images": int(len(dataset)),
-        "categories": list(dataset.categories),
-        "labels": all_labels.tolist(),
-        "logits": all_logits.tolist(),
-        "image_size": int(config["dataset"]["image_size"]),
-    }
-    artifacts.write_features({k: np.concatenate(v) for k, v in maps.items()}, manifest)
-
-
 def execute_run(run_id: str, extra_callbacks: tuple[Any, ...] = ()) -> str:
     """Run the whole pipeline for ``run_id``; idempotent for finished runs; returns the status.
 
@@ -176,8 +140,7 @@ def execute_run(run_id: str, extra_callbacks: tuple[Any, ...] = ()) -> str:
             )
             return RunStatus.cancelled.value
         _set(sessions, run_id, stage="saving", progress=1.0)
-        with publish_dir(artifacts.model_dir) as staging:
-            save_checkpoint(model, staging, run_config=config)
+        save_checkpoint(model, artifacts.model_dir, run_config=config)
         _set(sessions, run_id, stage="precomputing")
         precompute_features(model, config, artifacts)
         _set(sessions, run_id, stage="evaluating")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
+from partlens.atomic_io import publish_dir
 from partlens.models.part_model import PartModel
 
 WEIGHTS_FILE = "model.safetensors"
@@ -48,9 +46,7 @@ def save_checkpoint(
     except TypeError as error:
         raise ValueError(f"checkpoint state must be JSON-serialisable: {error}") from error
     tensors = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
-    path_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path_dir.name}-", dir=path_dir.parent))
-    try:
+    with publish_dir(path_dir) as staging:
         save_file(tensors, str(staging / WEIGHTS_FILE))
         for file_name, extra in (extra_tensors or {}).items():
             save_file(
@@ -58,16 +54,6 @@ def save_checkpoint(
                 str(staging / file_name),
             )
         (staging / META_FILE).write_text(meta_text)
-        if path_dir.exists():
-            old = path_dir.with_name(f".{path_dir.name}-old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path_dir, old)
-            os.replace(staging, path_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, path_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return path_dir
 
 
