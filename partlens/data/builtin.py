@@ -19,6 +19,11 @@ BACKGROUND = "background"
 class BuiltinDataset(PartDataset):
     """Bounding-box crops of procedural animals with part masks and landmarks.
 
+    "crop" framing scales the object so that its long side fills the image, keeping its aspect
+    ratio (proportions are the category cue). Clutter, contrast and pattern strength are the
+    difficulty knobs at the top of `partlens.data.render`, set so that the ordinary `tiny` CNN
+    learns the task in a few thousand images (see bench/dataset.py).
+
     Single-category (`task="single"`): categories == ["negative", category]; a share
     `positive_fraction` of samples are crops of `category` (label 1), the rest are crops of the
     other categories and of background, in equal turns (label 0). Multi-category: objects only,

@@ -23,6 +23,20 @@ FLIP_PROBABILITY = 0.5
 MAX_ROTATION = 0.26  # radians, about 15 degrees
 
 FIELD_PLAIN, FIELD_ANIMAL, FIELD_BACKGROUND = 0, 1, 2
+# Difficulty knobs (see bench/dataset.py for what they do to a from-scratch CNN).
+DISTRACTORS: tuple[int, int] = (2, 6)  # distractor shapes per scene, [low, high)
+DISTRACTOR_COAT_SHARE = 0.35  # share of distractors painted with the animal's coat
+COAT_KINDS: tuple[str, ...] = ("plain", "stripes", "spots", "patches")
+MIN_CONTRAST = 100.0  # least RGB distance (0-255 scale) between coat colours and ground colours
+# How far a pattern's second colour lies from its first, toward an independent random colour
+# (1: independent, 0: no visible pattern), for the animal's coat and for the ground.
+COAT_CONTRAST = 0.35
+GROUND_CONTRAST = 0.35
+# "crop" framing: the object's long side fills the image; the short side is stretched by at
+# most this factor (1: keep the aspect ratio; inf: fill the square as the paper's crop-and-
+# resize does). Proportions are the category cue, and stretching them away made the
+# multi-category task much harder; a little stretch keeps thin parts (legs, tails) large.
+CROP_MAX_STRETCH = 1.3
 
 
 @dataclass
@@ -75,6 +89,16 @@ def _colour(rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(15.0, 240.0, size=3).astype(np.float32)
 
 
+def _ground_colour(rng: np.random.Generator, *coat: np.ndarray) -> np.ndarray:
+    """A background colour at least MIN_CONTRAST away from every coat colour (a few tries), so
+    that the animal stands out from the ground while distractors may still share its coat."""
+    for _ in range(16):
+        colour = _colour(rng)
+        if all(float(np.linalg.norm(colour - c)) >= MIN_CONTRAST for c in coat):
+            break
+    return colour
+
+
 def _smooth_noise(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
     """Blobby noise in [0, 1]: a coarse random grid upsampled bilinearly by PIL (fast C)."""
     coarse = Image.fromarray((rng.random((cells, cells)) * 255).astype(np.uint8))
@@ -104,7 +128,7 @@ def _texture_fields(rng, size: int, model_to_pixel: np.ndarray, scale: float) ->
     c, s = np.float32(np.cos(angle)), np.float32(np.sin(angle))
     mx = to_model[0, 0] * xs + to_model[0, 1] * ys + to_model[0, 2]
     my = to_model[1, 0] * xs + to_model[1, 1] * ys + to_model[1, 2]
-    coat_kind = str(rng.choice(["plain", "stripes", "spots", "patches"]))
+    coat_kind = str(rng.choice(COAT_KINDS))
     coat = _pattern(rng, coat_kind, c * mx + s * my, c * my - s * mx, size, rng.uniform(0.25, 0.5))
     angle = rng.uniform(0, np.pi)
     c, s = np.float32(np.cos(angle)), np.float32(np.sin(angle))
@@ -134,7 +158,12 @@ def _framing(rng, size: int, extent: np.ndarray, framing: str) -> np.ndarray:
         left, right, top, bottom = rng.uniform(0.0, 0.06, size=4)
         sx = size / (width * (1 + left + right))
         sy = size / (height * (1 + top + bottom))
-        return np.array([[sx, 0.0, (left * width - x0) * sx], [0.0, sy, (top * height - y0) * sy]])
+        # The short side, stretched at most CROP_MAX_STRETCH, is centred on scene background.
+        k = min(sx, sy)
+        kx, ky = min(sx, k * CROP_MAX_STRETCH), min(sy, k * CROP_MAX_STRETCH)
+        tx = (size - kx * width) / 2 - kx * x0 + (left - right) * kx * width / 2
+        ty = (size - ky * height) / 2 - ky * y0 + (top - bottom) * ky * height / 2
+        return np.array([[kx, 0.0, tx], [0.0, ky, ty]])
     k = rng.uniform(*SCENE_SCALE) * size / max(width, height)
     tx = rng.uniform(0, size - k * width) - k * x0
     ty = rng.uniform(0, size - k * height) - k * y0
@@ -188,8 +217,10 @@ def render_scene(
     scale = rng.uniform(*SCENE_SCALE)
     # Coat colours are drawn independently of the category: categories differ only in shape.
     body, second, accent = _colour(rng), _colour(rng), _colour(rng)
+    second = body + np.float32(COAT_CONTRAST) * (second - body)
     shade = body * np.float32(0.65)
-    ground_a, ground_b = _colour(rng), _colour(rng)
+    ground_a, ground_b = _ground_colour(rng, body, second), _ground_colour(rng, body, second)
+    ground_b = ground_a + np.float32(GROUND_CONTRAST) * (ground_b - ground_a)
     canvas = _Canvas(size)
 
     animal = build_animal(category, rng) if category is not None else None
@@ -206,11 +237,14 @@ def render_scene(
     fields = _texture_fields(rng, size, model_to_pixel, scale)
 
     # Distractors share the animal's colours and coat, so colour/texture cannot find parts.
-    for _ in range(int(rng.integers(3, 9))):
+    for _ in range(int(rng.integers(*DISTRACTORS))):
         centre = rng.uniform(0, size, size=2)
         radius = unit * rng.uniform(0.25, 0.8)
-        if rng.random() < 0.5:
-            look = (body, second, FIELD_ANIMAL) if rng.random() < 0.7 else (accent, accent, 0)
+        kind = rng.random()
+        if kind < DISTRACTOR_COAT_SHARE:
+            look = (body, second, FIELD_ANIMAL)
+        elif kind < DISTRACTOR_COAT_SHARE + 0.15:
+            look = (accent, accent, FIELD_PLAIN)
         else:
             look = (ground_b, ground_a, FIELD_BACKGROUND)
         canvas.add(_random_shape(rng, centre, radius), 0, *look)

@@ -88,8 +88,12 @@ def _tiny(num_classes: int, weights: Path | None, width: int = 128) -> Split:
         _conv_bn_relu(width // 2, width),
         nn.MaxPool2d(2),
     )
+    # Global *max* pooling, for both twins: behind the part masks only a few units per map are
+    # non-zero, so average pooling shrinks the task signal ~n^2/5-fold and the interpretable
+    # twin stayed at chance (bird vs rest, 64 px, 4 epochs of 800 images: test accuracy 0.58
+    # vs 0.91 ordinary). With max pooling: 0.96 interpretable (exact-mi), 0.82 ordinary.
     classifier = nn.Sequential(
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(1), nn.Linear(width, num_classes)
+        nn.AdaptiveMaxPool2d(1), nn.Flatten(1), nn.Linear(width, num_classes)
     )
     return Split(
         backbone, _conv_bn_relu(width, width), "0", width, classifier, TINY_INPUT_SIZE, False

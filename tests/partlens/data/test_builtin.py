@@ -71,8 +71,9 @@ def test_annotations_are_consistent():
             union = np.any(list(masks.values()), axis=0)
             rows, cols = np.nonzero(union)
             assert x0 <= cols.min() and cols.max() < x1 and y0 <= rows.min() and rows.max() < y1
-            # Paper-style crops: the object fills the input.
-            assert (x1 - x0) >= 0.85 * 64 and (y1 - y0) >= 0.85 * 64
+            # Crops keep the aspect ratio: the object's long side fills the input.
+            assert max(x1 - x0, y1 - y0) >= 0.85 * 64
+            assert min(x1 - x0, y1 - y0) >= 0.4 * 64
 
 
 def test_background_negatives_have_no_parts():
@@ -179,3 +180,19 @@ def test_flipped_builtin_samples_keep_landmarks_on_their_parts():
         for name, (x, y) in flipped.landmarks.items():
             assert flipped.part_masks[LANDMARK_PARTS[name]][int(y), int(x)], name
         assert np.array_equal(flipped.part_masks["tail"], s.part_masks["tail"][:, ::-1])
+
+
+def test_animal_stands_out_from_ground_while_distractors_share_its_coat():
+    # The figure must be visible (coat colours differ from the ground), but colour alone must
+    # not localise parts: some pixels outside the animal carry its coat colour (distractors).
+    contrasts, shared = [], 0
+    for s in _positives("dog", 24, image_size=64):
+        parts = np.any(np.stack(list(s.part_masks.values())), axis=0)
+        pixels = s.image.astype(np.float32)
+        coat = np.median(pixels[s.part_masks["torso"]], axis=0)
+        ground = np.median(pixels[~parts], axis=0)
+        contrasts.append(np.linalg.norm(coat - ground))
+        near_coat = np.linalg.norm(pixels[~parts] - coat, axis=1) < 25
+        shared += near_coat.sum() >= 20
+    assert np.median(contrasts) > 50, contrasts
+    assert shared >= 6, shared
