@@ -373,6 +373,10 @@ def train(
     return result
 
 
+class TrainingDiverged(FloatingPointError):
+    """A loss became NaN or infinite: the run cannot continue with these settings."""
+
+
 def train_step(
     model: PartModel,
     optimizer: torch.optim.Optimizer,
@@ -408,4 +412,11 @@ def train_step(
     # One host sync per step for all reported values.
     lam_tensor = torch.as_tensor(lam, dtype=torch.float32, device=device)
     values = torch.stack([task_value, filter_value, correct, lam_tensor.detach()]).tolist()
+    if not (math.isfinite(values[0]) and math.isfinite(values[1])):
+        raise TrainingDiverged(
+            f"training diverged in epoch {epoch}: task loss {values[0]}, filter loss "
+            f"{values[1]}, lambda {values[3]:.4g}; lower the learning rate (now "
+            f"{optimizer.param_groups[0]['lr']:.4g}) or the filter-loss weight, or start from "
+            "pretrained weights"
+        )
     return (values[0], values[1], values[2]), values[3]

@@ -115,3 +115,13 @@ def test_configuration_errors():
         train(tiny(num_classes=3), SquaresDataset(), config())
     with pytest.raises(ValueError, match="0 \\(negative\\) or 1"):
         train(tiny(), SquaresDataset(classes=3), config())
+
+
+def test_divergence_stops_training_with_a_clear_error():
+    from partlens.training import TrainingDiverged
+
+    model = tiny(interpretable=True)
+    with torch.no_grad():
+        model.layer_convs()["conv_added"].weight.fill_(float("nan"))
+    with pytest.raises(TrainingDiverged, match="lower the learning rate"):
+        train(model, SquaresDataset(), config(max_steps=1))
