@@ -101,7 +101,10 @@ def part_histogram(metrics: dict[str, Any], layer: str) -> html.Div:
 
 def radius_table(metrics: dict[str, Any], layer: str) -> html.Table:
     """How part interpretability moves with the receptive-field radius."""
-    rows = metrics["layers"][layer]["part_interpretability"].get("radius_sensitivity", [])
+    rows = sorted(
+        metrics["layers"][layer]["part_interpretability"].get("radius_sensitivity", []),
+        key=lambda row: row["radius"],
+    )
     return html.Table(
         [
             html.Thead(html.Tr([html.Th("RF radius (px)"), html.Th("part interpretability")])),
@@ -132,7 +135,14 @@ def heatmap_strip(run_id: str, metrics: dict[str, Any], caption: str = "") -> ht
 def evaluation_section(run_id: str, metrics: dict[str, Any], has_twin: bool) -> html.Div:
     """Everything the run view shows about an evaluated run."""
     top = metrics.get("top_layer") or list(metrics["layers"])[-1]
-    children: list[Any] = [html.H3("Evaluation"), metrics_table(metrics)]
+    children: list[Any] = [
+        html.H3("Evaluation"),
+        html.P(
+            f"Test accuracy {_fmt(metrics.get('accuracy'))} on the evaluation images.",
+            id="test-accuracy",
+        ),
+        metrics_table(metrics),
+    ]
     if has_twin:
         children.append(html.P(dcc.Link("Compare with its twin", href=f"/runs/{run_id}/compare")))
     children += [

@@ -36,7 +36,7 @@ def _status(run: dict[str, Any]) -> html.Div:
         ("epochs", f"{run['epoch']} / {config['epochs']}"),
         ("task loss", "" if run["task_loss"] is None else f"{run['task_loss']:.4f}"),
         ("filter loss", "" if run["filter_loss"] is None else f"{run['filter_loss']:.4f}"),
-        ("accuracy", "" if run["accuracy"] is None else f"{run['accuracy']:.3f}"),
+        ("training accuracy", "" if run["accuracy"] is None else f"{run['accuracy']:.3f}"),
         ("images/s", "" if run["images_per_s"] is None else f"{run['images_per_s']:.1f}"),
     ]
     children: list[Any] = [

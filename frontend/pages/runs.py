@@ -147,7 +147,7 @@ def refresh_runs(_n: int | None) -> Any:
     header = html.Tr(
         [
             html.Th(h)
-            for h in ("run", "name", "arch", "kind", "task", "status", "progress", "accuracy")
+            for h in ("run", "name", "arch", "kind", "task", "status", "progress", "train acc.")
         ]
     )
     rows = [
