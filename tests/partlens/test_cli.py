@@ -110,14 +110,18 @@ def test_up_falls_back_to_embedded_broker_and_ctrl_c_stops_everything(tmp_path):
         PARTLENS_UI_PORT=str(ui_port),
         PARTLENS_API_URL=f"http://127.0.0.1:{api_port}/api/v1",
     )
-    up = subprocess.Popen(
-        [sys.executable, "-m", "partlens.cli", "up"],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # A file, not a pipe: nobody reads a pipe while the stack runs, and the children would
+    # block once its buffer filled up.
+    log_path = tmp_path / "up.log"
+    with open(log_path, "w") as log:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "partlens.cli", "up"],
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     ui_url = f"http://127.0.0.1:{ui_port}/"
     try:
         health_url = f"http://127.0.0.1:{api_port}/api/v1/health"
@@ -134,7 +138,8 @@ def test_up_falls_back_to_embedded_broker_and_ctrl_c_stops_everything(tmp_path):
         assert health["broker"] == "sqla+sqlite"
     finally:
         up.send_signal(signal.SIGINT)
-        output, _ = up.communicate(timeout=60)
+        up.wait(timeout=90)
+    output = log_path.read_text()
     assert "embedded broker" in output
     assert up.returncode == 0
     for url in (ui_url, health_url):
