@@ -15,14 +15,19 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from partlens.data import LANDMARK_PARTS, image_to_tensor
+from partlens.annotations import (
+    EvalAnnotations,
+    evaluated_images,
+    landmarks_per_category,
+    part_oracle_maps,
+)
+from partlens.atomic_io import atomic_write_json, publish_dir
+from partlens.data import image_to_tensor
 from partlens.metrics import (
     PartInterpretability,
     activation_thresholds,
@@ -46,8 +51,7 @@ from partlens.metrics import (
 from partlens.models import load_model
 from partlens.models.checkpoint import read_checkpoint_meta
 from partlens.runs import build_eval_dataset
-from partlens.store import RunArtifacts, atomic_write_json
-from partlens.store.artifacts import publish_dir
+from partlens.store import RunArtifacts
 
 QUANTILE = 0.005  # p(x_ij > T_f), as Bau et al. and the paper
 IOU_THRESHOLD = 0.2
@@ -57,21 +61,6 @@ RF_PROBE_IMAGES = 8
 RADIUS_FACTORS = (0.5, 0.75, 1.0, 1.5, 2.0)
 HEATMAP_GRID = 64
 HEATMAP_SIZE = 256
-
-
-@dataclass(frozen=True)
-class _Annotations:
-    """The evaluated images (one row each) with their ground truth."""
-
-    indices: np.ndarray  # int [N], positions in the evaluation dataset (and the feature files)
-    category_names: list[str]
-    categories: np.ndarray  # int [N] into category_names
-    landmark_names: list[str]
-    landmarks: np.ndarray  # float [N, K, 2] (x, y), NaN where absent
-    part_names: list[str]
-    part_masks: np.ndarray  # bool [N, P, H, W]
-    bboxes: np.ndarray  # float [N, 4], NaN rows without an object
-    images: list[np.ndarray]
 
 
 def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> dict[str, Any]:
@@ -98,7 +87,7 @@ def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> dict[str, A
         )
     labels = np.asarray(manifest["labels"], dtype=np.int64)
     logits = np.asarray(manifest["logits"], dtype=np.float64)
-    annotations = _annotations(dataset, labels, manifest["categories"], task)
+    annotations = evaluated_images(dataset, labels, manifest["categories"], task)
     image_size = int(manifest["image_size"])
     layer_names = list(manifest["layers"])
     layers: dict[str, Any] = {}
@@ -145,50 +134,11 @@ def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> dict[str, A
     return metrics
 
 
-def _annotations(
-    dataset: Any, labels: np.ndarray, categories: Sequence[str], task: str
-) -> _Annotations:
-    if task == "single":
-        indices = np.flatnonzero(labels == 1)
-        names, image_categories = [categories[1]], np.zeros(len(indices), dtype=np.int64)
-    else:
-        indices = np.arange(len(labels))
-        names, image_categories = list(categories), labels
-    if len(indices) == 0:
-        raise ValueError("the evaluation set has no image of the run's category")
-    samples = [dataset[int(index)] for index in indices]
-    landmark_names, part_names = list(dataset.landmark_names), list(dataset.part_names)
-    landmarks = np.full((len(samples), len(landmark_names), 2), np.nan)
-    bboxes = np.full((len(samples), 4), np.nan)
-    size = samples[0].image.shape[:2]
-    masks = np.zeros((len(samples), len(part_names), *size), dtype=bool)
-    for row, sample in enumerate(samples):
-        for k, name in enumerate(landmark_names):
-            if name in sample.landmarks:
-                landmarks[row, k] = sample.landmarks[name]
-        if sample.bbox is not None:
-            bboxes[row] = sample.bbox
-        for k, name in enumerate(part_names):
-            if sample.part_masks is not None and name in sample.part_masks:
-                masks[row, k] = sample.part_masks[name]
-    return _Annotations(
-        indices=indices,
-        category_names=names,
-        categories=np.asarray(image_categories, dtype=np.int64),
-        landmark_names=landmark_names,
-        landmarks=landmarks,
-        part_names=part_names,
-        part_masks=masks,
-        bboxes=bboxes,
-        images=[sample.image for sample in samples],
-    )
-
-
 def _evaluate_layer(
     model: Any,
     layer: str,
     maps: np.ndarray,
-    annotations: _Annotations,
+    annotations: EvalAnnotations,
     task: str,
     image_size: int,
 ) -> tuple[dict[str, Any], np.ndarray]:
@@ -207,7 +157,7 @@ def _evaluate_layer(
     targets = None
     if task == "multi":
         targets = filter_target_categories(
-            maps, annotations.categories, len(annotations.categories)
+            maps, annotations.categories, len(annotations.category_names)
         )
     interpretability, thresholds = _interpretability(
         maps, centers, radius, geometry.rf_size / 2, annotations, targets
@@ -235,7 +185,7 @@ def _instability(
     positions: np.ndarray,
     scores: np.ndarray,
     centers: np.ndarray,
-    annotations: _Annotations,
+    annotations: EvalAnnotations,
     task: str,
     image_size: int,
 ) -> dict[str, Any]:
@@ -243,7 +193,7 @@ def _instability(
     size = (image_size, image_size)
     landmarks, groups = annotations.landmarks, None
     if task == "multi":
-        landmarks, groups = _landmarks_per_category(annotations)
+        landmarks, groups = landmarks_per_category(annotations)
         result = multi_category_location_instability(positions, scores, landmarks, size, groups)
     else:
         result = location_instability(positions, scores, landmarks, size, TOP_K)
@@ -260,24 +210,12 @@ def _instability(
     }
 
 
-def _landmarks_per_category(annotations: _Annotations) -> tuple[np.ndarray, list[list[int]]]:
-    """Landmark k of category c as its own column (c * K + k), NaN on other categories' images:
-    the categories' parts are distinct parts (Part_c of the paper's multi-category metric)."""
-    n, k = annotations.landmarks.shape[:2]
-    num_categories = len(annotations.category_names)
-    expanded = np.full((n, num_categories * k, 2), np.nan)
-    for c in range(num_categories):
-        rows = annotations.categories == c
-        expanded[rows, c * k : (c + 1) * k] = annotations.landmarks[rows]
-    return expanded, [list(range(c * k, (c + 1) * k)) for c in range(num_categories)]
-
-
 def _interpretability(
     maps: np.ndarray,
     centers: np.ndarray,
     radius: float,
     theoretical_radius: float,
-    annotations: _Annotations,
+    annotations: EvalAnnotations,
     targets: np.ndarray | None,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """mean_f P_f at the effective radius, best parts, radius sensitivity, and the T_f used."""
@@ -313,7 +251,7 @@ def _interpretability(
         {"radius": r, "mean": _json_float(score(maps, r, targets).mean), "source": source}
         for r, source in radii
     ]
-    oracle_maps, oracle_targets = _part_oracle_maps(annotations, centers)
+    oracle_maps, oracle_targets = part_oracle_maps(annotations, centers)
     oracle = score(oracle_maps, radius, oracle_targets)
     names = annotations.part_names
     return {
@@ -344,42 +282,10 @@ def _thresholds(maps: np.ndarray, categories: np.ndarray, targets: np.ndarray | 
     return thresholds
 
 
-def _part_oracle_maps(
-    annotations: _Annotations, centers: np.ndarray
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Maps of part-locked oracle filters: filter j fires at the unit nearest landmark j (with a
-    random strength, so the quantile threshold keeps its top images) and nowhere else.
-
-    Their part interpretability is the best a perfect part detector can score with this grid,
-    radius and part size: the metric's ceiling, reported next to it. Landmarks without a part
-    of their own (the neck lies in the torso) are skipped. Multi-category: one oracle per
-    category and landmark, firing on that category's images only.
-    """
-    kept = [
-        k for k, name in enumerate(annotations.landmark_names) if LANDMARK_PARTS.get(name) == name
-    ] or list(range(len(annotations.landmark_names)))
-    flat = centers.reshape(-1, 2)
-    h, w = centers.shape[:2]
-    num_categories = len(annotations.category_names)
-    multi = num_categories > 1
-    columns = num_categories * len(kept) if multi else len(kept)
-    maps = np.zeros((len(annotations.indices), columns, h * w), dtype=np.float32)
-    rng = np.random.default_rng(0)
-    for row in range(len(annotations.indices)):
-        offset = annotations.categories[row] * len(kept) if multi else 0
-        for j, k in enumerate(kept):
-            point = annotations.landmarks[row, k]
-            if np.isfinite(point).all():
-                unit = ((flat - point) ** 2).sum(axis=1).argmin()
-                maps[row, offset + j, unit] = rng.uniform(0.5, 1.0)
-    targets = np.repeat(np.arange(num_categories), len(kept)) if multi else None
-    return maps.reshape(len(maps), columns, h, w), targets
-
-
 def _write_heatmaps(
     artifacts: RunArtifacts,
     positions: np.ndarray,
-    annotations: _Annotations,
+    annotations: EvalAnnotations,
 ) -> dict[str, tuple[str, str]]:
     """Fig. 6 per category (PNG and arrays), published as ``heatmaps/`` in one rename."""
     heatmaps = part_heatmaps(

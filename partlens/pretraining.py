@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import save
 from torch import Tensor
 
+from partlens.atomic_io import atomic_write_bytes, atomic_write_json
 from partlens.models import PartModel, build_model
 from partlens.models.checkpoint import WEIGHTS_FILE
 from partlens.models.weights import read_state_dict
 from partlens.nn import LAYER_NAMES
-from partlens.store import atomic_write_json
 
 BACKBONE_PREFIXES = ("backbone.", f"head.layers.{LAYER_NAMES[0]}.block.")
 
@@ -81,12 +81,14 @@ def pretrain_backbone(
     *,
     model_options: Mapping[str, Any],
     progress: Callable[[str], None] | None = None,
+    callbacks: Sequence[Any] = (),
 ) -> tuple[dict[str, Tensor], dict[str, Any]]:
     """The backbone cached at ``cache_path`` (a .safetensors file with a .json beside it), or
     one trained now as an ordinary multi-category net and cached there.
 
     train_set: a multi-category dataset; train_config: a multi-category TrainConfig. Returns the
     backbone tensors and the cache's record (accuracy, seconds, whether it was reused).
+    callbacks: training callbacks (progress reports).
     """
     from partlens.training import train
 
@@ -101,13 +103,10 @@ def pretrain_backbone(
         arch, interpretable=False, num_classes=len(train_set.categories), **model_options
     )
     start = time.perf_counter()
-    result = train(model, train_set, train_config)
+    result = train(model, train_set, train_config, callbacks=callbacks)
     seconds = time.perf_counter() - start
     state = backbone_state(model)
-    cache_path.parent.mkdir(parents=True, exist_ok=True)
-    staging = cache_path.with_name(f".{cache_path.name}.tmp")
-    save_file(state, str(staging))
-    staging.replace(cache_path)
+    atomic_write_bytes(cache_path, save(state))
     last = result.history[-1] if result.history else None
     record = {
         "arch": arch,
