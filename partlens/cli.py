@@ -125,6 +125,10 @@ def up(
         ],
         "ui": [python, "-m", "partlens.cli", "ui"],
     }
+    # Ctrl-C and SIGTERM both stop the stack. Installed explicitly because a shell that starts
+    # ``up`` in the background sets SIGINT to "ignore", and Python then keeps it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     children = [subprocess.Popen(cmd, env=env) for cmd in commands.values()]
     try:
         if not _wait_for_api(settings.api_url, timeout_s=60):
