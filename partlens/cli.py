@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from partlens.config import get_settings
+from partlens.config import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 dataset_app = typer.Typer(no_args_is_help=True, help="Inspect datasets.")
@@ -78,6 +78,18 @@ def _launch_demo(api_url: str) -> None:
     console.print(f"launched demo run {run['id']} and its ordinary twin {run['twin_id']}")
 
 
+def service_commands(settings: Settings) -> dict[str, list[str]]:
+    """The command lines of the API, the worker and the UI processes that ``up`` starts."""
+    python = sys.executable
+    return {
+        "api": [python, "-m", "uvicorn", "backend.main:create_app", "--factory",
+                "--host", settings.api_host, "--port", str(settings.api_port)],
+        "worker": [python, "-m", "celery", "-A", "worker.celery_app", "worker",
+                   "-Q", settings.queue, "-c", "1", "--pool", "solo", "-l", "info"],
+        "ui": [python, "-m", "partlens.cli", "ui"],
+    }  # fmt: skip
+
+
 @app.command()
 def up(
     demo: Annotated[bool, typer.Option(help="Launch a small run and its twin once up.")] = False,
@@ -94,37 +106,7 @@ def up(
             f"broker {broker_url}[/]"
         )
     env = _children_env(broker_url)
-    python = sys.executable
-    commands = {
-        "api": [
-            python,
-            "-m",
-            "uvicorn",
-            "backend.main:create_app",
-            "--factory",
-            "--host",
-            settings.api_host,
-            "--port",
-            str(settings.api_port),
-        ],
-        "worker": [
-            python,
-            "-m",
-            "celery",
-            "-A",
-            "worker.celery_app",
-            "worker",
-            "-Q",
-            settings.queue,
-            "-c",
-            "1",
-            "--pool",
-            "solo",
-            "-l",
-            "info",
-        ],
-        "ui": [python, "-m", "partlens.cli", "ui"],
-    }
+    commands = service_commands(settings)
     # Ctrl-C and SIGTERM both stop the stack. Installed explicitly because a shell that starts
     # ``up`` in the background sets SIGINT to "ignore", and Python then keeps it ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)

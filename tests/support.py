@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,42 +71,12 @@ class Stack:
         )
 
     def start(self, ui: bool = False) -> Stack:
-        python = sys.executable
-        self._spawn(
-            [
-                python,
-                "-m",
-                "uvicorn",
-                "backend.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.api_port),
-            ],
-            "api",
-        )
-        self._spawn(
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "worker.celery_app",
-                "worker",
-                "-Q",
-                "partlens",
-                "-c",
-                "1",
-                "--pool",
-                "solo",
-                "-l",
-                "info",
-            ],
-            "worker",
-        )
-        if ui:
-            self._spawn([python, "-m", "partlens.cli", "ui"], "ui")
+        from partlens.cli import service_commands
+        from partlens.config import Settings
+
+        commands = service_commands(Settings(api_port=self.api_port, ui_port=self.ui_port))
+        for name in ("api", "worker", "ui") if ui else ("api", "worker"):
+            self._spawn(commands[name], name)
         self.wait_http(f"{self.api_url}/health")
         if ui:
             self.wait_http(self.ui_url)
