@@ -80,6 +80,13 @@ def _conv_bn_relu(c_in: int, c_out: int) -> nn.Sequential:
 def _tiny(num_classes: int, weights: Path | None, width: int = 128) -> Split:
     if width < 8:
         raise ValueError(f"tiny: width must be at least 8, got {width}")
+    if weights is not None:
+        # tiny has no torchvision counterpart whose state dict could be loaded here; say so
+        # rather than silently training from scratch.
+        raise ValueError(
+            f"tiny cannot load {weights} at build time: load a partlens checkpoint with "
+            "partlens.models.load_model, or a backbone with partlens.pretraining.load_backbone"
+        )
     backbone = nn.Sequential(
         _conv_bn_relu(3, width // 4),
         nn.MaxPool2d(2),

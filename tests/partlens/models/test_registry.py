@@ -92,3 +92,8 @@ def test_bad_arguments():
         build_model("tiny", num_classes=0)
     with pytest.raises(ValueError, match="option"):
         build_model("vgg16", width=8)
+
+
+def test_tiny_refuses_weights_instead_of_ignoring_them(tmp_path):
+    with pytest.raises(ValueError, match="load_backbone"):
+        build_model("tiny", weights=tmp_path / "backbone.safetensors")
