@@ -91,6 +91,16 @@ def _set(sessions: sessionmaker, run_id: str, **fields: Any) -> None:
         session.commit()
 
 
+def _finish(
+    sessions: sessionmaker, run_id: str, status: RunStatus, stage: str, **fields: Any
+) -> str:
+    """Record the run's final status (and when it ended); returns the status."""
+    _set(
+        sessions, run_id, status=status.value, stage=stage, finished_at=datetime.now(UTC), **fields
+    )
+    return status.value
+
+
 def execute_run(run_id: str, extra_callbacks: tuple[Any, ...] = ()) -> str:
     """Run the whole pipeline for ``run_id``; idempotent for finished runs; returns the status.
 
@@ -131,36 +141,15 @@ def execute_run(run_id: str, extra_callbacks: tuple[Any, ...] = ()) -> str:
             checkpoint_dir=artifacts.checkpoint_dir,
         )
         if result.cancelled:
-            _set(
-                sessions,
-                run_id,
-                status=RunStatus.cancelled.value,
-                stage="cancelled",
-                finished_at=datetime.now(UTC),
-            )
-            return RunStatus.cancelled.value
+            return _finish(sessions, run_id, RunStatus.cancelled, stage="cancelled")
         _set(sessions, run_id, stage="saving", progress=1.0)
         save_checkpoint(model, artifacts.model_dir, run_config=config)
         _set(sessions, run_id, stage="precomputing")
         precompute_features(model, config, artifacts)
         _set(sessions, run_id, stage="evaluating")
         evaluate_run(artifacts, device=str(resolve_device(settings.device)))
-        _set(
-            sessions,
-            run_id,
-            status=RunStatus.succeeded.value,
-            stage="done",
-            finished_at=datetime.now(UTC),
-        )
-        return RunStatus.succeeded.value
+        return _finish(sessions, run_id, RunStatus.succeeded, stage="done")
     except Exception as exc:  # noqa: BLE001 - any failure must end as a visible run status
         log.exception("run %s failed", run_id)
-        _set(
-            sessions,
-            run_id,
-            status=RunStatus.failed.value,
-            stage="failed",
-            error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}",
-            finished_at=datetime.now(UTC),
-        )
-        return RunStatus.failed.value
+        error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+        return _finish(sessions, run_id, RunStatus.failed, stage="failed", error=error)
