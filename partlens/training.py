@@ -48,7 +48,12 @@ TASKS = ("single", "multi")
 MULTI_LOSSES = ("softmax", "logistic")
 DEFAULT_FILTER_LOSS = "exact-mi"
 # filter_loss_weight per variant when the config leaves it None (see the module docstring).
-DEFAULT_FILTER_LOSS_WEIGHTS = {"exact-mi": 0.3, "paper-approx": 4.0, "official": 35.0}
+DEFAULT_FILTER_LOSS_WEIGHTS = {
+    "exact-mi": 0.3,
+    "assigned-mi": 0.3,
+    "paper-approx": 4.0,
+    "official": 35.0,
+}
 
 __all__ = [
     "TrainCallback",

@@ -10,7 +10,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from partlens.nn import FILTER_LOSSES, LAYER_NAMES, FilterObjective, InterpretableHead
+from partlens.nn import (
+    DEFAULT_ACTIVATION_PEAK,
+    FILTER_LOSSES,
+    LAYER_NAMES,
+    FilterObjective,
+    InterpretableHead,
+)
 
 
 class PartModel(nn.Module):
@@ -51,6 +57,7 @@ class PartModel(nn.Module):
                     num_classes,
                     beta=float(self.options.get("beta", 4.0)),
                     norm=self.options.get("norm", "l1"),
+                    activation_peak=self.options.get("activation_peak", DEFAULT_ACTIVATION_PEAK),
                 )
                 for name in LAYER_NAMES
             }

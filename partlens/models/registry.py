@@ -30,7 +30,7 @@ from torchvision import models as tv
 
 from partlens.models.part_model import PartModel
 from partlens.models.weights import load_pretrained
-from partlens.nn import InterpretableHead
+from partlens.nn import DEFAULT_ACTIVATION_PEAK, InterpretableHead
 
 # Input sides the architectures are built for (top maps: tiny 14x14, VGG-16 14x14).
 TINY_INPUT_SIZE = 112
@@ -242,14 +242,25 @@ def build_model(
     Options: ``filter_loss`` ("paper-approx" | "exact-mi" | "official"), ``batch_norm`` (BN in
     the added layer; default True for ``tiny``, False for pretrained architectures),
     ``identity_init`` (default: not ``batch_norm``), ``beta``, ``norm`` ("l1" | "l2"),
-    ``input_size`` (default input side), ``width`` (``tiny`` only: top-layer filters).
+    ``activation_peak`` (the loss's activation scale, see :class:`partlens.nn.FilterObjective`;
+    None: raw activations), ``input_size`` (default input side), ``width`` (``tiny`` only:
+    top-layer filters).
     """
     if arch not in BUILDERS:
         raise ValueError(f"unknown architecture {arch!r}; choose from {list_architectures()}")
     if num_classes < 1:
         raise ValueError(f"num_classes must be at least 1, got {num_classes}")
     options = dict(options)
-    known = {"filter_loss", "batch_norm", "identity_init", "beta", "norm", "input_size", "width"}
+    known = {
+        "filter_loss",
+        "batch_norm",
+        "identity_init",
+        "beta",
+        "norm",
+        "activation_peak",
+        "input_size",
+        "width",
+    }
     unknown = sorted(set(options) - known)
     if unknown or ("width" in options and arch != "tiny"):
         raise ValueError(f"unknown option(s) for {arch}: {unknown or ['width']}")
@@ -269,6 +280,7 @@ def build_model(
     )
     options.update(batch_norm=batch_norm, identity_init=identity_init, **mask_options)
     options.setdefault("input_size", split.input_size)
+    options.setdefault("activation_peak", DEFAULT_ACTIVATION_PEAK)
     return PartModel(
         arch,
         split.backbone,

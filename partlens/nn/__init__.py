@@ -2,16 +2,18 @@
 
 from partlens.nn.head import LAYER_NAMES, InterpretableHead, InterpretableLayer, added_conv_block
 from partlens.nn.loss import (
+    assigned_mutual_information_loss,
     assigned_template_loss,
     lambda_schedule,
     mutual_information_loss,
     template_scores,
 )
 from partlens.nn.mask import PartMask, part_positions
-from partlens.nn.objective import FILTER_LOSSES, FilterObjective
+from partlens.nn.objective import DEFAULT_ACTIVATION_PEAK, FILTER_LOSSES, FilterObjective
 from partlens.nn.templates import template_distances, template_shapes, templates
 
 __all__ = [
+    "DEFAULT_ACTIVATION_PEAK",
     "FILTER_LOSSES",
     "LAYER_NAMES",
     "FilterObjective",
@@ -19,6 +21,7 @@ __all__ = [
     "InterpretableLayer",
     "PartMask",
     "added_conv_block",
+    "assigned_mutual_information_loss",
     "assigned_template_loss",
     "lambda_schedule",
     "mutual_information_loss",

@@ -60,6 +60,36 @@ def mutual_information_loss(x: Tensor, T: Tensor, prior: Tensor) -> Tensor:
     return -mi
 
 
+def assigned_mutual_information_loss(
+    x: Tensor, T: Tensor, prior: Tensor, assigned: Tensor
+) -> Tensor:
+    """The MI terms of each image's assigned template, exact over the batch, per filter ``[F]``.
+
+    ``-sum_x p(T_hat) p(x|T_hat) log[p(x|T_hat) / p(x)]`` with ``T_hat`` given per image and
+    filter by ``assigned`` ``[B, F]`` (mu_hat for images of the filter's target category,
+    ``K - 1`` = T^- otherwise; paper Eq. 4's assignment), and ``Z_T`` and ``p(x)`` over the
+    batch, all back-propagated by autograd. Unlike :func:`mutual_information_loss` it knows the
+    labels: a filter that fires on other categories' images and is silent on its own scores
+    badly, while the label-free MI rewards either. ``x``: ``[B, F, H, W]``; ``T``: ``[K, H, W]``.
+    """
+    if T.dim() != 3 or prior.shape != (T.shape[0],):
+        raise ValueError(
+            f"T must be [K, H, W] with prior [K], got {tuple(T.shape)} and {tuple(prior.shape)}"
+        )
+    if assigned.shape != x.shape[:2]:
+        raise ValueError(
+            f"assigned must be [B, F] = {tuple(x.shape[:2])}, got {tuple(assigned.shape)}"
+        )
+    compute_dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+    scores = template_scores(x.to(compute_dtype), T.reshape(T.shape[0], -1))
+    log_p_x_given_t = scores - torch.logsumexp(scores, dim=0, keepdim=True)
+    log_prior = prior.to(compute_dtype).log()
+    log_p_x = torch.logsumexp(log_p_x_given_t + log_prior, dim=-1)
+    log_p_x_given_hat = log_p_x_given_t.gather(-1, assigned.unsqueeze(-1)).squeeze(-1)
+    terms = log_prior[assigned].exp() * log_p_x_given_hat.exp() * (log_p_x_given_hat - log_p_x)
+    return -terms.sum(dim=0)
+
+
 def batch_log_mean_exp(scores: Tensor) -> Tensor:
     """``log mean_x exp(tr(x . T))`` over the batch: ``[B, F, K] -> [F, K]`` (no gradient)."""
     scores = scores.detach()

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from partlens.nn.loss import (
+    assigned_mutual_information_loss,
     assigned_template_loss,
     batch_log_mean_exp,
     mutual_information_loss,
@@ -34,10 +35,11 @@ from partlens.nn.loss import (
 from partlens.nn.mask import part_positions
 from partlens.nn.templates import templates
 
-FILTER_LOSSES = ("paper-approx", "exact-mi", "official")
+FILTER_LOSSES = ("paper-approx", "exact-mi", "assigned-mi", "official")
 Z_MOMENTUM = 0.1
 CATEGORY_MOMENTUM = 0.1
 MEAN_MAX_MOMENTUM = 0.1
+DEFAULT_ACTIVATION_PEAK = 100.0
 
 
 class FilterObjective(nn.Module):
@@ -51,8 +53,12 @@ class FilterObjective(nn.Module):
         variant: str = "exact-mi",
         beta: float = 4.0,
         norm: str = "l1",
+        activation_peak: float | None = DEFAULT_ACTIVATION_PEAK,
     ) -> None:
         super().__init__()
+        if activation_peak is not None and not activation_peak > 0:
+            raise ValueError(f"activation_peak must be positive or None, got {activation_peak}")
+        self.activation_peak = activation_peak
         if variant not in FILTER_LOSSES:
             raise ValueError(f"filter_loss must be one of {FILTER_LOSSES}, got {variant!r}")
         self.channels = channels
@@ -127,14 +133,32 @@ class FilterObjective(nn.Module):
         flat_t, prior = self.templates_for(n_h, n_w, x.device)
         if self.training:
             self._update_statistics(x.detach(), labels)
+        x = x * self.loss_scale(x)
         if self.variant == "exact-mi":
             return mutual_information_loss(x, flat_t.reshape(-1, n_h, n_w), prior)
-        scores = template_scores(x, flat_t)
-        log_mean_exp = self._log_mean_exp(scores)
         positive = labels[:, None] == self.target_categories()[None, :]
         negative_index = torch.full_like(positive, flat_t.shape[0] - 1, dtype=torch.long)
         assigned = torch.where(positive, part_positions(x, self.position), negative_index)
+        if self.variant == "assigned-mi":
+            return assigned_mutual_information_loss(
+                x, flat_t.reshape(-1, n_h, n_w), prior, assigned
+            )
+        scores = template_scores(x, flat_t)
+        log_mean_exp = self._log_mean_exp(scores)
         return assigned_template_loss(scores, assigned, prior, log_mean_exp)
+
+    def loss_scale(self, x: Tensor) -> Tensor:
+        """The factor that brings the mean max activation to ``activation_peak`` (detached).
+
+        Uses the running mean max (the batch's before any training batch was seen); 1 when
+        ``activation_peak`` is None (the raw activations, the paper's scale).
+        """
+        if self.activation_peak is None:
+            return torch.ones((), device=x.device)
+        mean_max = torch.where(
+            self.mean_max > 0, self.mean_max, x.detach().flatten(2).amax(dim=-1).mean()
+        )
+        return self.activation_peak / mean_max.clamp_min(torch.finfo(torch.float32).tiny)
 
     def _log_mean_exp(self, scores: Tensor) -> Tensor:
         batch_value = batch_log_mean_exp(scores)

@@ -3,7 +3,13 @@ import math
 import pytest
 import torch
 
-from partlens.nn import assigned_template_loss, mutual_information_loss, template_scores, templates
+from partlens.nn import (
+    assigned_mutual_information_loss,
+    assigned_template_loss,
+    mutual_information_loss,
+    template_scores,
+    templates,
+)
 from partlens.nn.loss import batch_log_mean_exp, lambda_schedule
 
 
@@ -106,6 +112,63 @@ def test_assigned_loss_gradient_is_eq4():
             value[f] -= term
     assert torch.allclose(x.grad, expected)
     assert torch.allclose(loss.detach(), value)
+
+
+def direct_assigned_terms(x, T, prior, assigned):
+    """Independent float64 assigned-template -MI per filter, from the definition."""
+    x, T, prior = x.double(), T.double(), prior.double()
+    batch, filters = x.shape[:2]
+    result = []
+    for f in range(filters):
+        e = torch.exp(torch.einsum("bhw,khw->bk", x[:, f], T))
+        p_x_t = e / e.sum(dim=0, keepdim=True)
+        p_x = (p_x_t * prior).sum(dim=1)
+        k = assigned[:, f]
+        hat = p_x_t[torch.arange(batch), k]
+        result.append(-(prior[k] * hat * torch.log(hat / p_x)).sum())
+    return torch.stack(result)
+
+
+def test_assigned_mi_matches_direct_computation_and_finite_differences():
+    torch.manual_seed(3)
+    T, prior = templates(3, 3, tau=0.4)
+    x = (torch.rand(5, 2, 3, 3, dtype=torch.float64) * 3).requires_grad_()
+    assigned = torch.tensor([[4, 9], [9, 0], [2, 9], [9, 9], [8, 3]])
+    loss = assigned_mutual_information_loss(x, T, prior, assigned)
+    assert torch.allclose(loss, direct_assigned_terms(x, T, prior, assigned))
+    assert torch.autograd.gradcheck(
+        lambda v: assigned_mutual_information_loss(v, T.double(), prior.double(), assigned), (x,)
+    )
+
+
+def test_assigned_mi_knows_which_images_are_the_filters_category():
+    n = 5
+    T, prior = templates(n, n, tau=1.0)
+    negative = len(T) - 1
+    # Filter 0 fires at one place on its category's images and is silent on the others;
+    # filter 1 does the reverse. The label-free MI cannot tell them apart.
+    x = torch.zeros(8, 2, n, n)
+    x[:4, 0, 1, 3] = 6.0
+    x[4:, 1, 1, 3] = 6.0
+    assigned = torch.full((8, 2), negative)
+    assigned[:4] = 1 * n + 3
+    loss = assigned_mutual_information_loss(x, T, prior, assigned)
+    assert loss[0] < loss[1]
+    exact = mutual_information_loss(x, T, prior)
+    assert torch.allclose(exact[0], exact[1])
+
+
+def test_assigned_mi_is_stable_and_checks_shapes():
+    T, prior = templates(7, 7)
+    huge = torch.zeros(4, 3, 7, 7)
+    huge[:, :, 2, 3] = 1e4
+    huge.requires_grad_()
+    assigned = torch.full((4, 3), 2 * 7 + 3)
+    loss = assigned_mutual_information_loss(huge, T, prior, assigned)
+    loss.sum().backward()
+    assert torch.isfinite(loss).all() and torch.isfinite(huge.grad).all()
+    with pytest.raises(ValueError, match="assigned must be"):
+        assigned_mutual_information_loss(torch.zeros(4, 3, 7, 7), T, prior, assigned[:2])
 
 
 def test_lambda_schedule():

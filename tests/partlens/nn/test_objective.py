@@ -23,7 +23,7 @@ def test_multi_category_targets_follow_training_batches_only():
     assert objective.target_categories().tolist() == [2, 0]
 
 
-@pytest.mark.parametrize("variant", ["paper-approx", "exact-mi", "official"])
+@pytest.mark.parametrize("variant", ["paper-approx", "exact-mi", "assigned-mi", "official"])
 def test_variants_give_finite_losses_and_gradients(variant):
     objective = FilterObjective(3, 1, variant=variant)
     objective.position = "centroid" if variant == "official" else "argmax"
@@ -33,6 +33,34 @@ def test_variants_give_finite_losses_and_gradients(variant):
     loss.sum().backward()
     assert torch.isfinite(loss).all() and torch.isfinite(x.grad).all()
     assert x.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("variant", ["exact-mi", "assigned-mi", "paper-approx"])
+def test_activation_peak_makes_the_loss_blind_to_the_activation_scale(variant):
+    # Without it the loss rewards raising every activation (exp(tr(x . T)) grows with scale),
+    # and BN-sized activations leave tr(x . T) ~ tau: a loss that is ~0 and does nothing.
+    torch.manual_seed(4)
+    x = torch.rand(6, 3, 7, 7)
+    labels = torch.tensor([1, 0, 1, 0, 1, 0])
+    losses = [
+        FilterObjective(3, 1, variant=variant, activation_peak=50.0)(x * scale, labels)
+        for scale in (1.0, 100.0)
+    ]
+    assert torch.allclose(losses[0], losses[1], rtol=1e-4, atol=1e-6)
+    raw = FilterObjective(3, 1, variant=variant, activation_peak=None)
+    assert not torch.allclose(raw(x, labels), raw(x * 100.0, labels))
+
+
+def test_activation_peak_sets_the_scale_the_loss_sees():
+    objective = FilterObjective(2, 1, activation_peak=40.0)
+    x = torch.zeros(2, 2, 3, 3)
+    x[:, :, 1, 1] = 4.0
+    objective.train()
+    objective(x, torch.tensor([1, 0]))
+    assert objective.mean_max.item() == pytest.approx(4.0)
+    assert objective.loss_scale(x).item() == pytest.approx(10.0)
+    with pytest.raises(ValueError, match="activation_peak"):
+        FilterObjective(2, 1, activation_peak=0.0)
 
 
 def test_running_z_is_updated_and_reloaded_at_its_size():
