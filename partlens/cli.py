@@ -209,9 +209,9 @@ def train(
     epochs: Annotated[int, typer.Option()] = 2,
     batch_size: Annotated[int, typer.Option()] = 32,
     lr: Annotated[float, typer.Option()] = 0.01,
-    filter_loss: Annotated[str, typer.Option(help="exact-mi, paper-approx or official")] = (
-        "exact-mi"
-    ),
+    filter_loss: Annotated[
+        str, typer.Option(help="assigned-mi (default), exact-mi, paper-approx or official")
+    ] = "assigned-mi",
     seed: Annotated[int, typer.Option()] = 0,
     max_steps: Annotated[int | None, typer.Option()] = None,
     name: Annotated[str, typer.Option()] = "",

@@ -28,11 +28,12 @@ from partlens.data import BUILTIN_CATEGORIES, flip_sample, load_dataset
 from partlens.evaluation import evaluate_run
 from partlens.features import precompute_features
 from partlens.models import build_model, save_checkpoint
+from partlens.nn import DEFAULT_ACTIVATION_PEAK
 from partlens.pretraining import load_backbone, pretrain_backbone, read_backbone
 from partlens.runs import RunConfig
 from partlens.store import RunArtifacts
 from partlens.tables import format_tables
-from partlens.training import DEFAULT_FILTER_LOSS, TrainConfig, train
+from partlens.training import DEFAULT_FILTER_LOSS, DEFAULT_FILTER_LOSS_WEIGHTS, TrainConfig, train
 
 Progress = Callable[[str], None]
 
@@ -159,7 +160,13 @@ def reproduce(
     result = {
         "arch": arch,
         "budget": budget,
-        "settings": {**asdict(plan), "seed": seed, "filter_loss": DEFAULT_FILTER_LOSS},
+        "settings": {
+            **asdict(plan),
+            "seed": seed,
+            "filter_loss": DEFAULT_FILTER_LOSS,
+            "filter_loss_weight": DEFAULT_FILTER_LOSS_WEIGHTS[DEFAULT_FILTER_LOSS],
+            "activation_peak": DEFAULT_ACTIVATION_PEAK,
+        },
         "pretrained": pretrained,
         "single": single,
         "average": average,

@@ -54,7 +54,7 @@ class RunConfig(BaseModel):
     epochs: int = Field(default=2, ge=1, le=1000)
     batch_size: int = Field(default=32, ge=1, le=4096)
     lr: float = Field(default=0.01, gt=0, le=10)
-    filter_loss: Literal["paper-approx", "exact-mi", "assigned-mi", "official"] = "exact-mi"
+    filter_loss: Literal["paper-approx", "exact-mi", "assigned-mi", "official"] = "assigned-mi"
     multi_loss: Literal["softmax", "logistic"] = "softmax"
     seed: int = Field(default=0, ge=0)
     max_steps: int | None = Field(default=None, ge=1)

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from partlens.nn import (
     DEFAULT_ACTIVATION_PEAK,
+    DEFAULT_FILTER_LOSS,
     FILTER_LOSSES,
     LAYER_NAMES,
     FilterObjective,
@@ -35,7 +36,7 @@ class PartModel(nn.Module):
         input_size: int,
         interpretable: bool,
         num_classes: int,
-        filter_loss: str = "exact-mi",
+        filter_loss: str = DEFAULT_FILTER_LOSS,
         options: dict | None = None,
     ) -> None:
         super().__init__()

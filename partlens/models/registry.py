@@ -30,7 +30,7 @@ from torchvision import models as tv
 
 from partlens.models.part_model import PartModel
 from partlens.models.weights import load_pretrained
-from partlens.nn import DEFAULT_ACTIVATION_PEAK, InterpretableHead
+from partlens.nn import DEFAULT_ACTIVATION_PEAK, DEFAULT_FILTER_LOSS, InterpretableHead
 
 # Input sides the architectures are built for (top maps: tiny 14x14, VGG-16 14x14).
 TINY_INPUT_SIZE = 112
@@ -239,7 +239,7 @@ def build_model(
 ) -> PartModel:
     """Builds ``arch`` with the paper's interpretable head (or its ordinary twin).
 
-    Options: ``filter_loss`` ("paper-approx" | "exact-mi" | "official"), ``batch_norm`` (BN in
+    Options: ``filter_loss`` (one of :data:`partlens.nn.FILTER_LOSSES`), ``batch_norm`` (BN in
     the added layer; default True for ``tiny``, False for pretrained architectures),
     ``identity_init`` (default: not ``batch_norm``), ``beta``, ``norm`` ("l1" | "l2"),
     ``activation_peak`` (the loss's activation scale, see :class:`partlens.nn.FilterObjective`;
@@ -289,6 +289,6 @@ def build_model(
         input_size=int(options["input_size"]),
         interpretable=interpretable,
         num_classes=num_classes,
-        filter_loss=options.pop("filter_loss", "exact-mi"),
+        filter_loss=options.pop("filter_loss", DEFAULT_FILTER_LOSS),
         options=options,
     )

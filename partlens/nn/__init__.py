@@ -9,11 +9,17 @@ from partlens.nn.loss import (
     template_scores,
 )
 from partlens.nn.mask import PartMask, part_positions
-from partlens.nn.objective import DEFAULT_ACTIVATION_PEAK, FILTER_LOSSES, FilterObjective
+from partlens.nn.objective import (
+    DEFAULT_ACTIVATION_PEAK,
+    DEFAULT_FILTER_LOSS,
+    FILTER_LOSSES,
+    FilterObjective,
+)
 from partlens.nn.templates import template_distances, template_shapes, templates
 
 __all__ = [
     "DEFAULT_ACTIVATION_PEAK",
+    "DEFAULT_FILTER_LOSS",
     "FILTER_LOSSES",
     "LAYER_NAMES",
     "FilterObjective",
