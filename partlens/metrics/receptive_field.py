@@ -10,8 +10,9 @@ default region size for part interpretability.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -229,6 +230,22 @@ def trace_receptive_field(
     return geometry
 
 
+def _response_module(
+    model: nn.Module, layer_name: str
+) -> tuple[nn.Module, Callable[[Any], torch.Tensor]]:
+    """The module whose output holds the layer's post-ReLU map, and how to read it from there.
+
+    A PartModel's interpretable layer returns (masked output, unmasked map after BN and ReLU):
+    the bare conv output would miss the BatchNorm. Other models following the ``layer_convs``
+    contract get ReLU of their conv's output.
+    """
+    conv = _target_conv(model, layer_name)
+    layers = getattr(getattr(model, "head", None), "layers", None)
+    if layers is not None and layer_name in layers:
+        return layers[layer_name], lambda output: output[1]
+    return conv, torch.relu
+
+
 def unit_input_gradients(
     model: nn.Module,
     layer_name: str,
@@ -237,19 +254,19 @@ def unit_input_gradients(
 ) -> np.ndarray:
     """|d r / d image| summed over colour channels: float64 [B, H, W], one unit per image.
 
-    r = sum_f ReLU(y_f(row, col)), y the output of the layer's conv for image b, so the gradient
-    covers the unit's response as the metrics see it (post-ReLU, all filters). Eval mode: batch
-    norm uses running statistics and images stay independent.
+    r = sum_f x_f(row, col), x the layer's unmasked map after its BatchNorm (if any) and ReLU
+    for image b, so the gradient covers the unit's response as the metrics see it (all
+    filters). Eval mode: batch norm uses running statistics and images stay independent.
     """
     if images.ndim != 4 or images.shape[1] != 3:
         raise ValueError(f"images must have shape [B, 3, H, W], got {tuple(images.shape)}")
     if len(units) != len(images):
         raise ValueError(f"units has {len(units)} entries for {len(images)} images")
-    target = _target_conv(model, layer_name)
+    target, response_of = _response_module(model, layer_name)
     captured: dict[str, torch.Tensor] = {}
 
-    def capture(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-        captured["output"] = output
+    def capture(module: nn.Module, inputs: tuple, output: Any) -> None:
+        captured["output"] = response_of(output)
         raise _ReachedLayer
 
     parameter = next(model.parameters())
@@ -278,7 +295,7 @@ def unit_input_gradients(
         raise ValueError(
             f"units {list(units)} fall outside the map of shape {tuple(output.shape[2:])}"
         )
-    response = torch.relu(output[torch.arange(len(units)), :, rows, cols]).sum()
+    response = output[torch.arange(len(units)), :, rows, cols].sum()
     (gradient,) = torch.autograd.grad(response, inputs)
     return gradient.abs().sum(dim=1).detach().cpu().to(torch.float64).numpy()
 

@@ -219,3 +219,15 @@ def test_unit_input_gradients_rejects_bad_units():
         unit_input_gradients(model, "conv_top", torch.zeros(1, 3, 40, 40), [(99, 0)])
     with pytest.raises(ValueError, match="images"):
         unit_input_gradients(model, "conv_top", torch.zeros(1, 40, 40), [(0, 0)])
+
+
+def test_unit_input_gradients_see_the_layer_after_its_batch_norm():
+    models = pytest.importorskip("partlens.models")
+    model = models.build_model("tiny", interpretable=True, input_size=64, width=8)
+    block = model.head.layers["conv_top"].block
+    norm = next(module for module in block.modules() if isinstance(module, nn.BatchNorm2d))
+    images = torch.rand(1, 3, 64, 64)
+    assert unit_input_gradients(model, "conv_top", images, [(3, 3)]).sum() > 0
+    with torch.no_grad():
+        norm.bias.fill_(-1e4)  # every unit below zero after BN: the post-ReLU map is silent
+    assert unit_input_gradients(model, "conv_top", images, [(3, 3)]).sum() == 0
