@@ -3,16 +3,18 @@
 An animal is built in its own model frame (torso centred at the origin, facing +x, y down,
 torso half-length about 1). Categories differ only in the shapes and proportions of parts
 (head shape, ears, horns, beak, neck and leg length, tail); colours are chosen elsewhere,
-independently of the category.
+independently of the category. Points are complex numbers x + iy while the body is laid out
+(see `partlens.data.geometry`); all polygons are then built in one pass.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from partlens.data.geometry import Polygon, capsule, direction, ellipse, polyline_point
+from partlens.data.geometry import Polygon, Shapes, affine, apply, direction, polyline_point
 
 PART_NAMES: tuple[str, ...] = ("head", "torso", "front_legs", "back_legs", "tail")
 LANDMARK_NAMES: tuple[str, ...] = ("head", "neck", "torso", "tail", "front_leg", "back_leg")
@@ -116,7 +118,7 @@ class Piece:
 
     part: str
     look: str  # "body" (patterned), "accent" (plain second colour), "shade" (darker body)
-    polygon: Polygon
+    span: slice  # the polygon's rows of `Animal.vertices`
 
 
 @dataclass
@@ -124,26 +126,31 @@ class Animal:
     """An animal in its model frame: pieces in back-to-front paint order, and landmarks."""
 
     category: str
+    vertices: Polygon  # float [N, 2]: every piece's polygon
     pieces: list[Piece]
-    landmarks: dict[str, np.ndarray]
+    landmark_names: tuple[str, ...]
+    landmarks: np.ndarray  # float [len(landmark_names), 2]
+
+
+# (part, look, index of the shape in the instance's `Shapes`), in paint order.
+_Draft = list[tuple[str, str, int]]
 
 
 def _u(rng: np.random.Generator, bounds: Range) -> float:
     return float(rng.uniform(*bounds))
 
 
-def _limb(rng, root, length, radius, swing, knee) -> tuple[np.ndarray, list[Polygon]]:
-    """A two-segment leg hanging from `root`; returns its joints and capsules."""
-    upper = root + 0.5 * length * np.array([np.sin(swing), np.cos(swing)])
-    foot = upper + 0.5 * length * np.array([np.sin(swing + knee), np.cos(swing + knee)])
-    joints = np.stack([root, upper, foot])
-    return joints, [
-        capsule(root, upper, radius * 1.1, radius),
-        capsule(upper, foot, radius, radius * 0.9),
+def _limb(shapes: Shapes, root: complex, length, radius, swing, knee) -> tuple[list, list[int]]:
+    """A two-segment leg hanging from `root`; returns its joints and its capsules' indices."""
+    upper = root + 0.5 * length * complex(math.sin(swing), math.cos(swing))
+    foot = upper + 0.5 * length * complex(math.sin(swing + knee), math.cos(swing + knee))
+    return [root, upper, foot], [
+        shapes.capsule(root, upper, radius * 1.1, radius),
+        shapes.capsule(upper, foot, radius, radius * 0.9),
     ]
 
 
-def _legs(rng, plan: BodyPlan, rx: float, ry: float) -> tuple[list[Piece], dict[str, np.ndarray]]:
+def _legs(rng, shapes: Shapes, plan: BodyPlan, rx: float, ry: float) -> tuple[_Draft, dict]:
     per_group, length_range, radius_range, attach = plan.legs
     length, radius = _u(rng, length_range), _u(rng, radius_range)
     far, near, landmarks = [], [], {}
@@ -151,77 +158,73 @@ def _legs(rng, plan: BodyPlan, rx: float, ry: float) -> tuple[list[Piece], dict[
         ("front_legs", "front_leg", attach),
         ("back_legs", "back_leg", -attach),
     ):
-        root = np.array([x * rx, 0.55 * ry])
+        root = complex(x * rx, 0.55 * ry)
         for leg in range(per_group):
             is_near = leg == per_group - 1
             # The far leg stands a little behind and aside; single-legged groups (bird) are near.
-            offset = np.zeros(2) if is_near else np.array([0.18 * rx * np.sign(x), -0.05])
+            offset = 0j if is_near else complex(math.copysign(0.18 * rx, x), -0.05)
             swing = rng.uniform(-0.4, 0.4)
             knee = rng.uniform(-0.5, 0.5) if part == "back_legs" else rng.uniform(-0.3, 0.6)
-            joints, polys = _limb(rng, root + offset, length, radius, swing, knee)
-            pieces = [Piece(part, "body" if is_near else "shade", p) for p in polys]
+            joints, capsules = _limb(shapes, root + offset, length, radius, swing, knee)
+            pieces = [(part, "body" if is_near else "shade", k) for k in capsules]
             (near if is_near else far).extend(pieces)
             if is_near:
                 landmarks[landmark] = polyline_point(joints, 0.62)
     return far + near, landmarks
 
 
-def _tail(rng, plan: BodyPlan, rx: float, ry: float) -> tuple[list[Piece], np.ndarray]:
+def _tail(rng, shapes: Shapes, plan: BodyPlan, rx: float, ry: float) -> tuple[_Draft, complex]:
     length_range, root_r, tip_r, angle_range, curl_range = plan.tail
     length, angle, curl = _u(rng, length_range), _u(rng, angle_range), _u(rng, curl_range)
-    points = [np.array([-0.88 * rx, -0.25 * ry])]
-    heading = np.pi - angle
+    joints = [complex(-0.88 * rx, -0.25 * ry)]
+    heading = math.pi - angle
     for _ in range(3):
-        points.append(points[-1] + length / 3 * direction(heading))
+        joints.append(joints[-1] + length / 3 * direction(heading))
         heading -= curl  # curl bends the tail upward along its length
-    joints = np.stack(points)
-    radii = np.linspace(root_r, tip_r, 4)
+    radii = [root_r + k * (tip_r - root_r) / 3 for k in range(4)]
     pieces = [
-        Piece("tail", "body", capsule(joints[k], joints[k + 1], radii[k], radii[k + 1]))
+        ("tail", "body", shapes.capsule(joints[k], joints[k + 1], radii[k], radii[k + 1]))
         for k in range(3)
     ]
     return pieces, polyline_point(joints, 0.62)
 
 
-def _head(rng, plan: BodyPlan, centre: np.ndarray) -> list[Piece]:
+def _head(rng, shapes: Shapes, plan: BodyPlan, centre: complex) -> _Draft:
     hrx, hry, tilt_range = plan.head
     tilt = _u(rng, tilt_range)
-    behind, front = [], [Piece("head", "body", ellipse(*centre, hrx, hry, tilt))]
-    forward = np.array([np.cos(tilt), np.sin(tilt)])
-    up = np.array([np.sin(tilt), -np.cos(tilt)])
+    behind, front = [], [("head", "body", shapes.ellipse(centre, hrx, hry, tilt))]
+    forward = complex(math.cos(tilt), math.sin(tilt))
+    up = complex(math.sin(tilt), -math.cos(tilt))
     if plan.muzzle is not None:
         length, radius = plan.muzzle
         tip = centre + forward * (hrx + length * rng.uniform(0.8, 1.1))
-        front.append(Piece("head", "body", capsule(centre, tip, hry * 0.9, radius)))
+        front.append(("head", "body", shapes.capsule(centre, tip, hry * 0.9, radius)))
     if plan.beak:
         base = centre + forward * hrx * 0.8
         tip = centre + forward * (hrx + rng.uniform(0.35, 0.5))
-        beak = np.stack([base + up * hry * 0.45, tip, base - up * hry * 0.45])
-        front.append(Piece("head", "accent", beak))
+        beak = [base + up * hry * 0.45, tip, base - up * hry * 0.45]
+        front.append(("head", "accent", shapes.polygon(beak)))
     ear_base = centre + up * hry * 0.7
     if plan.ears == "pointed":
         for shift in (-0.35, 0.25):
             root = ear_base + forward * hrx * shift
             tip = root + up * rng.uniform(0.3, 0.42) + forward * rng.uniform(-0.12, 0.08)
-            behind.append(
-                Piece("head", "body", np.stack([root - forward * 0.14, tip, root + forward * 0.14]))
-            )
+            ear = [root - forward * 0.14, tip, root + forward * 0.14]
+            behind.append(("head", "body", shapes.polygon(ear)))
     elif plan.ears == "floppy":
         root = centre - forward * hrx * 0.3 + up * hry * 0.5
-        ear_angle = np.arctan2(-up[1], -up[0]) + rng.uniform(-0.5, 0.1)
-        front.append(
-            Piece("head", "shade", ellipse(*(root - up * 0.28), 0.13, 0.3, ear_angle - np.pi / 2))
-        )
+        ear_angle = math.atan2(-up.imag, -up.real) + rng.uniform(-0.5, 0.1)
+        ear = shapes.ellipse(root - up * 0.28, 0.13, 0.3, ear_angle - math.pi / 2)
+        front.append(("head", "shade", ear))
     elif plan.ears == "side":
         back = centre - forward * hrx * 0.45 + up * hry * 0.5
-        behind.append(
-            Piece("head", "body", ellipse(*(back - forward * 0.15), 0.2, 0.09, tilt + 0.4))
-        )
+        ear = shapes.ellipse(back - forward * 0.15, 0.2, 0.09, tilt + 0.4)
+        behind.append(("head", "body", ear))
     if plan.horns:
         for shift in (-0.25, 0.15):
             root = ear_base + forward * hrx * shift
             tip = root + up * rng.uniform(0.3, 0.45) + forward * rng.uniform(0.1, 0.25)
-            behind.append(Piece("head", "accent", capsule(root, tip, 0.07, 0.035)))
+            behind.append(("head", "accent", shapes.capsule(root, tip, 0.07, 0.035)))
     return behind + front
 
 
@@ -230,40 +233,43 @@ def build_animal(category: str, rng: np.random.Generator) -> Animal:
     if category not in BODY_PLANS:
         raise ValueError(f"unknown built-in category {category!r}; known: {sorted(BODY_PLANS)}")
     plan = BODY_PLANS[category]
+    shapes = Shapes()
     rx, ry = _u(rng, plan.torso[0]), _u(rng, plan.torso[1])
     tilt = _u(rng, plan.tilt)
-    legs, landmarks = _legs(rng, plan, rx, ry)
-    tail, landmarks["tail"] = _tail(rng, plan, rx, ry)
+    legs, landmarks = _legs(rng, shapes, plan, rx, ry)
+    tail, landmarks["tail"] = _tail(rng, shapes, plan, rx, ry)
 
-    torso = [Piece("torso", "body", ellipse(0.0, 0.0, rx, ry))]
+    torso = [("torso", "body", shapes.ellipse(0j, rx, ry))]
     if plan.woolly:
-        bumps = np.linspace(0, 2 * np.pi, 12, endpoint=False) + rng.uniform(0, 0.5)
-        for t in bumps:
-            torso.append(
-                Piece(
-                    "torso", "body", ellipse(0.9 * rx * np.cos(t), 0.9 * ry * np.sin(t), 0.18, 0.18)
-                )
-            )
+        start = rng.uniform(0, 0.5)
+        for k in range(12):
+            t = start + k * math.pi / 6
+            bump = complex(0.9 * rx * math.cos(t), 0.9 * ry * math.sin(t))
+            torso.append(("torso", "body", shapes.ellipse(bump, 0.18, 0.18)))
     if plan.wing:
-        torso.append(Piece("torso", "shade", ellipse(-0.1 * rx, -0.05, 0.75 * rx, 0.5 * ry, 0.15)))
+        wing = shapes.ellipse(complex(-0.1 * rx, -0.05), 0.75 * rx, 0.5 * ry, 0.15)
+        torso.append(("torso", "shade", wing))
 
     neck_len_range, neck_r, neck_angle_range = plan.neck
     neck_len, neck_angle = _u(rng, neck_len_range), _u(rng, neck_angle_range)
-    neck_root = np.array([0.72 * rx, -0.35 * ry])
+    neck_root = complex(0.72 * rx, -0.35 * ry)
     head_centre = neck_root + neck_len * direction(neck_angle)
-    neck = [Piece("torso", "body", capsule(neck_root, head_centre, neck_r * 1.2, neck_r))]
+    neck = [("torso", "body", shapes.capsule(neck_root, head_centre, neck_r * 1.2, neck_r))]
     # Neck landmark halfway between torso edge and head edge, where the neck is visible.
     visible_neck = max(0.05, 0.5 * (neck_len - max(plan.head[0], plan.head[1])))
     landmarks["neck"] = neck_root + visible_neck * direction(neck_angle)
     landmarks["head"] = head_centre
-    landmarks["torso"] = np.zeros(2)
+    landmarks["torso"] = 0j
 
     # Back-to-front paint order: legs hang behind the torso, the head covers the neck.
-    pieces = legs + tail + torso + neck + _head(rng, plan, head_centre)
-    if tilt != 0.0:
-        c, s = np.cos(tilt), np.sin(tilt)
-        rotation = np.array([[c, -s], [s, c]])
-        for piece in pieces:
-            piece.polygon = piece.polygon @ rotation.T
-        landmarks = {name: point @ rotation.T for name, point in landmarks.items()}
-    return Animal(category=category, pieces=pieces, landmarks=landmarks)
+    draft = legs + tail + torso + neck + _head(rng, shapes, plan, head_centre)
+    vertices, spans = shapes.build()
+    points = np.array(list(landmarks.values()))
+    rotation = affine(1.0, 1.0, tilt, 0.0, 0.0)
+    return Animal(
+        category=category,
+        vertices=apply(rotation, vertices),
+        pieces=[Piece(part, look, spans[k]) for part, look, k in draft],
+        landmark_names=tuple(landmarks),
+        landmarks=apply(rotation, np.stack([points.real, points.imag], axis=1)),
+    )

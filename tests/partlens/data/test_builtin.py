@@ -63,7 +63,7 @@ def test_annotations_are_consistent():
             masks = s.part_masks
             assert set(masks) == {"head", "torso", "front_legs", "back_legs", "tail"}
             assert masks["head"].any() and masks["torso"].any()
-            # Parts are painted into one id map, so no two masks may share a pixel.
+            # Parts are painted into one code map, so no two masks may share a pixel.
             assert (np.sum(list(masks.values()), axis=0) <= 1).all()
             for name, (x, y) in s.landmarks.items():
                 assert masks[LANDMARK_PARTS[name]][int(y), int(x)], (category, name)
