@@ -49,6 +49,7 @@ Z_MOMENTUM = 0.1
 CATEGORY_MOMENTUM = 0.1
 MEAN_MAX_MOMENTUM = 0.1
 DEFAULT_ACTIVATION_PEAK = 300.0
+MIN_MEAN_MAX = 1e-6
 DEFAULT_FILTER_LOSS = "assigned-mi"
 
 
@@ -168,7 +169,9 @@ class FilterObjective(nn.Module):
         mean_max = torch.where(
             self.mean_max > 0, self.mean_max, x.detach().flatten(2).amax(dim=-1).mean()
         )
-        return self.activation_peak / mean_max.clamp_min(torch.finfo(torch.float32).tiny)
+        # A floor, not finfo.tiny: all-zero maps (dead units at initialisation) must not make
+        # the factor overflow to inf, since 0 * inf is NaN.
+        return self.activation_peak / mean_max.clamp_min(MIN_MEAN_MAX)
 
     def _log_mean_exp(self, scores: Tensor) -> Tensor:
         batch_value = batch_log_mean_exp(scores)

@@ -63,6 +63,16 @@ def test_activation_peak_sets_the_scale_the_loss_sees():
         FilterObjective(2, 1, activation_peak=0.0)
 
 
+@pytest.mark.parametrize("variant", ["exact-mi", "assigned-mi", "paper-approx", "official"])
+def test_all_zero_maps_give_a_finite_loss_and_gradient(variant):
+    objective = FilterObjective(3, 1, variant=variant)
+    x = torch.zeros(4, 3, 6, 6, requires_grad=True)
+    loss = objective(x, torch.tensor([1, 0, 1, 0]))
+    loss.sum().backward()
+    assert objective.mean_max.item() == 0.0
+    assert torch.isfinite(loss).all() and torch.isfinite(x.grad).all()
+
+
 def test_running_z_is_updated_and_reloaded_at_its_size():
     objective = FilterObjective(2, 1, variant="paper-approx")
     objective(torch.rand(4, 2, 6, 6), torch.tensor([1, 0, 1, 0]))
