@@ -70,7 +70,7 @@ def test_deterministic_given_the_seed():
     assert all(torch.equal(first[k], second[k]) for k in first)
 
 
-@pytest.mark.parametrize("variant", ["paper-approx", "exact-mi", "official"])
+@pytest.mark.parametrize("variant", ["paper-approx", "exact-mi", "assigned-mi", "official"])
 def test_resume_gives_the_same_weights(tmp_path, variant):
     data = SquaresDataset()
     reference = train(tiny(), data, config(epochs=3, filter_loss=variant)).model
