@@ -19,7 +19,8 @@ BatchNorm-sized activations (mean max ~3) ``tr(x . T)`` varies by ~0.02 across t
 is ~2e-4 nats and its gradient ~1% of the task's: the loss does nothing. ``activation_peak``
 scales x (by a detached factor) so that the running mean max activation equals it: the loss then
 sees the paper's scale whatever the network's, and no longer rewards inflating activations
-(which made un-normalised layers run away, method-notes §11). None keeps the raw activations.
+(which made un-normalised layers run away, method-notes §11). The gradient passes to x as if
+unscaled, so lambda keeps the paper's meaning. None keeps the raw activations.
 Measurements behind the defaults: ``docs/filter-loss.md``.
 
 Target category of each filter (paper Sec. 3.2, method-notes §5): with one logit (single
@@ -144,7 +145,12 @@ class FilterObjective(nn.Module):
         flat_t, prior = self.templates_for(n_h, n_w, x.device)
         if self.training:
             self._update_statistics(x.detach(), labels)
-        x = x * self.loss_scale(x)
+        # The loss is evaluated at the rescaled map (the template sharpness the paper's tau
+        # assumes) but its gradient reaches x unscaled: with lambda = weight * mean max / t the
+        # push on x then grows and shrinks with the activations, as in the paper. A push fixed
+        # in size would grow relative to shrinking activations and silence un-normalised
+        # layers trained from scratch.
+        x = x + (x * (self.loss_scale(x) - 1.0)).detach()
         if self.variant == "exact-mi":
             return mutual_information_loss(x, flat_t.reshape(-1, n_h, n_w), prior)
         positive = labels[:, None] == self.target_categories()[None, :]

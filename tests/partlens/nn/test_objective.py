@@ -47,6 +47,17 @@ def test_activation_peak_makes_the_loss_blind_to_the_activation_scale(variant):
         for scale in (1.0, 100.0)
     ]
     assert torch.allclose(losses[0], losses[1], rtol=1e-4, atol=1e-6)
+    # The gradient reaches x as if unscaled: equal for x and 100 x, so that lambda (which
+    # grows with the mean max activation) keeps the paper's meaning.
+    gradients = []
+    for scale in (1.0, 100.0):
+        scaled = (x * scale).requires_grad_()
+        FilterObjective(3, 1, variant=variant, activation_peak=50.0)(
+            scaled, labels
+        ).sum().backward()
+        gradients.append(scaled.grad)
+    assert gradients[0].abs().sum() > 0
+    assert torch.allclose(gradients[0], gradients[1], rtol=1e-3, atol=1e-7)
     raw = FilterObjective(3, 1, variant=variant, activation_peak=None)
     assert not torch.allclose(raw(x, labels), raw(x * 100.0, labels))
 
