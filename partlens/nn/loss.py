@@ -37,27 +37,31 @@ def template_scores(x: Tensor, flat_templates: Tensor) -> Tensor:
     return x.flatten(2) @ flat_templates.to(x.dtype).t()
 
 
+def _batch_log_likelihoods(x: Tensor, T: Tensor, prior: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``log p(x|T)`` ``[B, F, K]``, ``log p(x)`` ``[B, F]`` and ``log p(T)`` ``[K]``, with
+    ``Z_T`` summed over the batch (dim 0), in float32 (float64 for float64 input)."""
+    if T.dim() != 3 or prior.shape != (T.shape[0],):
+        raise ValueError(
+            f"T must be [K, H, W] with prior [K], got {tuple(T.shape)} and {tuple(prior.shape)}"
+        )
+    compute_dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+    scores = template_scores(x.to(compute_dtype), T.reshape(T.shape[0], -1))
+    # log p(x|T) = tr(x . T) - log Z_T.
+    log_p_x_given_t = scores - torch.logsumexp(scores, dim=0, keepdim=True)
+    log_prior = prior.to(compute_dtype).log()
+    log_p_x = torch.logsumexp(log_p_x_given_t + log_prior, dim=-1)
+    return log_p_x_given_t, log_p_x, log_prior
+
+
 def mutual_information_loss(x: Tensor, T: Tensor, prior: Tensor) -> Tensor:
     """Exact ``Loss_f = -MI(X; T)`` per filter, ``Z_T`` and ``p(x)`` over the batch X.
 
     ``x``: post-ReLU maps ``[B, F, H, W]``; ``T``: ``[K, H, W]`` from
     :func:`partlens.nn.templates`; ``prior``: ``p(T)``, ``[K]``. Returns ``[F]``.
     """
-    if T.dim() != 3 or prior.shape != (T.shape[0],):
-        raise ValueError(
-            f"T must be [K, H, W] with prior [K], got {tuple(T.shape)} and {tuple(prior.shape)}"
-        )
-    compute_dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
-    x = x.to(compute_dtype)
-    scores = template_scores(x, T.reshape(T.shape[0], -1))
-    # log p(x|T) = tr(x . T) - log Z_T, with Z_T summed over the batch (dim 0).
-    log_p_x_given_t = scores - torch.logsumexp(scores, dim=0, keepdim=True)
-    log_prior = prior.to(compute_dtype).log()
-    log_p_x = torch.logsumexp(log_p_x_given_t + log_prior, dim=-1, keepdim=True)
-    mi = (prior.to(compute_dtype) * log_p_x_given_t.exp() * (log_p_x_given_t - log_p_x)).sum(
-        dim=(0, 2)
-    )
-    return -mi
+    log_p_x_given_t, log_p_x, log_prior = _batch_log_likelihoods(x, T, prior)
+    terms = log_prior.exp() * log_p_x_given_t.exp() * (log_p_x_given_t - log_p_x.unsqueeze(-1))
+    return -terms.sum(dim=(0, 2))
 
 
 def assigned_mutual_information_loss(
@@ -72,19 +76,11 @@ def assigned_mutual_information_loss(
     labels: a filter that fires on other categories' images and is silent on its own scores
     badly, while the label-free MI rewards either. ``x``: ``[B, F, H, W]``; ``T``: ``[K, H, W]``.
     """
-    if T.dim() != 3 or prior.shape != (T.shape[0],):
-        raise ValueError(
-            f"T must be [K, H, W] with prior [K], got {tuple(T.shape)} and {tuple(prior.shape)}"
-        )
     if assigned.shape != x.shape[:2]:
         raise ValueError(
             f"assigned must be [B, F] = {tuple(x.shape[:2])}, got {tuple(assigned.shape)}"
         )
-    compute_dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
-    scores = template_scores(x.to(compute_dtype), T.reshape(T.shape[0], -1))
-    log_p_x_given_t = scores - torch.logsumexp(scores, dim=0, keepdim=True)
-    log_prior = prior.to(compute_dtype).log()
-    log_p_x = torch.logsumexp(log_p_x_given_t + log_prior, dim=-1)
+    log_p_x_given_t, log_p_x, log_prior = _batch_log_likelihoods(x, T, prior)
     log_p_x_given_hat = log_p_x_given_t.gather(-1, assigned.unsqueeze(-1)).squeeze(-1)
     terms = log_prior[assigned].exp() * log_p_x_given_hat.exp() * (log_p_x_given_hat - log_p_x)
     return -terms.sum(dim=0)
