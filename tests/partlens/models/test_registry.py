@@ -97,3 +97,17 @@ def test_bad_arguments():
 def test_tiny_refuses_weights_instead_of_ignoring_them(tmp_path):
     with pytest.raises(ValueError, match="load_backbone"):
         build_model("tiny", weights=tmp_path / "backbone.safetensors")
+
+
+def test_activation_peak_reaches_the_objectives_and_survives_a_checkpoint(tmp_path):
+    from partlens.models import load_model, save_checkpoint
+
+    default = build_model("tiny", width=8, input_size=64)
+    assert default.options["activation_peak"] == 300.0
+    assert all(o.activation_peak == 300.0 for o in default.objectives.values())
+    raw = build_model("tiny", width=8, input_size=64, activation_peak=None)
+    save_checkpoint(raw, tmp_path)
+    reloaded = load_model(tmp_path)
+    assert all(o.activation_peak is None for o in reloaded.objectives.values())
+    with pytest.raises(ValueError, match="activation_peak"):
+        build_model("tiny", width=8, input_size=64, activation_peak=-1.0)
