@@ -143,7 +143,8 @@ def _render(
 
 
 def _histograms(arch: str, rows: list[tuple[str, Pair]]) -> str:
-    """Which part each filter of the top layer matches best, per twin (filter collapse shows)."""
+    """Which part each filter of the top layer matches best, per twin, and the share of the
+    most common part: a low instability with all filters on one part is collapse, not parts."""
     lines = [f"Best-matching part of each {arch} filter (interpretable | ordinary)"]
     for name, pair in rows:
         texts = []
@@ -154,6 +155,16 @@ def _histograms(arch: str, rows: list[tuple[str, Pair]]) -> str:
             histogram = _layer_value(
                 pair[interpretable], "part_interpretability", "best_part_histogram"
             )
-            texts.append(" ".join(f"{part} {count}" for part, count in histogram.items()))
+            counts = " ".join(f"{part} {count}" for part, count in histogram.items())
+            texts.append(f"{counts} ({_largest_share(histogram)})")
         lines.append(f"  {name}: {texts[0]} | {texts[1]}")
     return "\n".join(lines)
+
+
+def _largest_share(histogram: Mapping[str, int]) -> str:
+    """``"75% head"``: the share of filters on the most common best-matching part."""
+    total = sum(histogram.values())
+    if not total:
+        return "no filters"
+    part, count = max(histogram.items(), key=lambda item: item[1])
+    return f"{100 * count / total:.0f}% {part}"

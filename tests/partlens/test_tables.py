@@ -81,7 +81,27 @@ def test_accuracy_table_shows_the_difference_in_points(text):
 
 
 def test_best_part_histograms_per_twin(text):
-    assert "bird: head 3 torso 1 none 0 | head 3 torso 1 none 0" in text
+    assert "bird: head 3 torso 1 none 0 (75% head) | head 3 torso 1 none 0 (75% head)" in text
+
+
+def test_histogram_names_the_largest_share_so_that_collapse_shows():
+    runs = {
+        name: metrics(
+            "single",
+            interpretable,
+            category="bird",
+            instability=0.05,
+            interpretability=0.5,
+            accuracy=0.9,
+        )
+        for name, interpretable in (("i", True), ("o", False))
+    }
+    runs["i"]["layers"]["conv_added"]["part_interpretability"]["best_part_histogram"] = {
+        "head": 0,
+        "torso": 64,
+    }
+    text = format_tables(runs)
+    assert "bird: head 0 torso 64 (100% torso) | head 3 torso 1 none 0 (75% head)" in text
 
 
 def test_a_run_without_its_twin_gets_a_dash_ratio():
