@@ -112,3 +112,11 @@ def test_a_run_without_its_twin_gets_a_dash_ratio():
     }
     table = rows(format_tables(runs), "Part interpretability of tiny")
     assert table == {"bird": ["-", "0.600", "-", "0.900"]}
+
+
+def test_an_empty_histogram_says_so():
+    run = metrics(
+        "single", True, category="bird", instability=0.05, interpretability=0.5, accuracy=0.9
+    )
+    run["layers"]["conv_added"]["part_interpretability"]["best_part_histogram"] = {}
+    assert "bird:  (no filters) | -" in format_tables({"i": run})
