@@ -15,7 +15,7 @@ Defaults (measured; the tables are in ``docs/filter-loss.md``): the loss is ``"a
 activations scaled to ``activation_peak`` = 300. Each variant's default weight puts its
 gradient-norm ratio ``||lambda dLoss_f|| / ||dL_task||`` on the interpretable layers near 0.25
 at the start of fine-tuning: at that ratio assigned-mi cost no accuracy beyond the mask's own
-cost and lowered location instability; at ~0.7 it cost 3-9 accuracy points. The exception is
+cost and lowered location instability; at ~0.7 it cost 3-9 accuracy points. Two exceptions:
 ``"paper-approx"`` (0.3, ratio ~0.06 at the start): its Eq. 4 gradient grows as the maps
 sharpen, and at the ratio-0.25 weight (1.0) it unsettled fine-tuning from a converged backbone
 (cat: task loss 0.74 -> 1.89 in two epochs, test accuracy 55.5%; 0.3: 91.7%). ``"official"``
