@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from partlens.runs import RunConfig
+from partlens.runs.config import RunConfig
 
 
 class RunCreate(RunConfig):

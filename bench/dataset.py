@@ -8,16 +8,7 @@
 
 Run: .venv/bin/python bench/dataset.py [--images 300] [--skip-train]
 
-Measured (2 shared CPU cores, load 1-4, throw-away scripts with the same settings; test split
-of 400): with the difficulty knobs of `partlens.data.render` as set, the ordinary tiny CNN at
-64 px, lr 0.01 (the TrainConfig default), batch 32 reaches bird-vs-rest 0.75 after 2 epochs of
-1600 images (23 s) and 0.90 after 5 (67 s; train 0.93-0.97); multi-category (6 classes, chance
-0.17) 0.36-0.41 after 2 epochs. Before the change (stretched crops, 3-8 distractors, coat and
-ground colours independent) the same runs stayed at chance: 0.51-0.56 bird-vs-rest, 0.21 multi,
-and lr 0.05 (this benchmark's old default) kept the loss above ln 2. Generator (CPU time, one
-core, both cores busy with training jobs): 450-780 img/s at 64 px, 480-600 at 128 px, 300-400
-at 224 px; the version before the vectorised shapes and textures, timed in the same runs,
-gave 250-440, 330 and 180.
+What it measured so far: docs/reproduction.md, "The built-in dataset's benchmark".
 """
 
 from __future__ import annotations
@@ -43,7 +34,7 @@ def generator_rate(image_size: int, images: int, task: str) -> float:
 def sanity_train(image_size: int, train_size: int, test_size: int, epochs: int, lr: float) -> None:
     """Train the ordinary tiny CNN on bird-vs-rest and print train time and test accuracy."""
     from partlens.models import build_model
-    from partlens.training import TrainConfig, train
+    from partlens.training.loop import TrainConfig, train
 
     train_set = load_dataset("builtin", "train", image_size, category="bird", size=train_size)
     test_set = load_dataset("builtin", "test", image_size, category="bird", size=test_size)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from partlens.reproduce import reproduce
+from partlens.runs.reproduce import reproduce
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import torch
 
 from partlens.models import build_model
 from partlens.nn import DEFAULT_FILTER_LOSS, FILTER_LOSSES
-from partlens.training import TrainConfig, resolve_device, train_step
+from partlens.training.loop import TrainConfig, resolve_device, train_step
 
 
 class SyntheticBatch:

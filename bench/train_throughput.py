@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from partlens.data import collate_samples, load_dataset
 from partlens.metrics import multi_category_accuracy, single_category_accuracy
 from partlens.models import build_model, default_input_size
-from partlens.training import TrainConfig, resolve_device, train
+from partlens.training.loop import TrainConfig, resolve_device, train
 
 
 def test_accuracy(model: torch.nn.Module, dataset, task: str, device: torch.device) -> float:

@@ -220,9 +220,9 @@ def train(
     from pydantic import ValidationError
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from partlens.runs import RunConfig
+    from partlens.runs.config import RunConfig
+    from partlens.runs.pipeline import execute_run, session_factory
     from partlens.store import Run
-    from worker.pipeline import execute_run, session_factory
 
     try:
         config = RunConfig.model_validate(
@@ -272,11 +272,11 @@ def evaluate(
     with_twin: Annotated[bool, typer.Option(help="Also (re)evaluate its twin.")] = True,
 ) -> None:
     """Compute every metric of a finished run (and its twin) and print paper-style tables."""
-    from partlens.evaluation import evaluate_run
+    from partlens.evaluation.run import evaluate_run
+    from partlens.reporting.tables import format_tables
+    from partlens.runs.pipeline import session_factory
     from partlens.store import Run, RunArtifacts
-    from partlens.tables import format_tables
-    from partlens.training import resolve_device
-    from worker.pipeline import session_factory
+    from partlens.training.loop import resolve_device
 
     settings = get_settings()
     with session_factory(settings.resolved_database_url)() as session:
@@ -308,8 +308,8 @@ def reproduce(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Train and evaluate interpretable and ordinary twins; print the paper's tables."""
-    from partlens.reproduce import reproduce as run_reproduction
-    from partlens.training import resolve_device
+    from partlens.runs.reproduce import reproduce as run_reproduction
+    from partlens.training.loop import resolve_device
 
     settings = get_settings()
     if weights is not None and not weights.exists():

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import httpx
 
-# Two test-only db indexes: 15 for the session stack, 14 for single tests.
-STACK_REDIS_URL = "redis://127.0.0.1:6379/15"
-REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
+# Two test-only db indexes: 15 for the session stack, 14 for single tests. The environment can
+# move them, so that two test runs on one machine do not empty each other's queues.
+STACK_REDIS_URL = os.environ.get("PARTLENS_TEST_STACK_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_TEST_URL = os.environ.get("PARTLENS_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 REPO = Path(__file__).resolve().parents[1]
 
 # A tiny job: a few training steps on a few dozen 64 px images.

@@ -1,9 +1,9 @@
-"""Celery tasks: thin wrappers that pass run ids to :mod:`worker.pipeline`."""
+"""Celery tasks: thin wrappers that pass run ids to :mod:`partlens.runs.pipeline`."""
 
 from __future__ import annotations
 
+from partlens.runs.pipeline import execute_run
 from worker.celery_app import RUN_TASK, app
-from worker.pipeline import execute_run
 
 
 @app.task(name=RUN_TASK, acks_late=True)

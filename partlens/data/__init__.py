@@ -1,7 +1,7 @@
 """Datasets with part annotations: the built-in procedural animals and real-data loaders."""
 
-from partlens.data.animals import LANDMARK_PARTS
-from partlens.data.builtin import BUILTIN_CATEGORIES, BuiltinDataset
+from partlens.data.builtin.animals import LANDMARK_PARTS
+from partlens.data.builtin.generator import BUILTIN_CATEGORIES, BuiltinDataset
 from partlens.data.dataset import DataFormatError, PartDataset, load_dataset
 from partlens.data.transforms import crop_resize_sample, crop_to_bbox, flip_sample
 from partlens.data.types import (

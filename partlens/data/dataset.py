@@ -52,10 +52,10 @@ def load_dataset(name: str, split: str, image_size: int, **options: Any) -> Part
     if not isinstance(image_size, int) or image_size < 16:
         raise ValueError(f"image_size must be an int >= 16, got {image_size!r}")
     loaders = {
-        "builtin": ("partlens.data.builtin", "BuiltinDataset"),
-        "cub200": ("partlens.data.cub", "CubDataset"),
-        "pascal-part": ("partlens.data.pascal_part", "PascalPartDataset"),
-        "ilsvrc-part": ("partlens.data.ilsvrc_part", "IlsvrcPartDataset"),
+        "builtin": ("partlens.data.builtin.generator", "BuiltinDataset"),
+        "cub200": ("partlens.data.real.cub", "CubDataset"),
+        "pascal-part": ("partlens.data.real.pascal_part", "PascalPartDataset"),
+        "ilsvrc-part": ("partlens.data.real.ilsvrc_part", "IlsvrcPartDataset"),
     }
     if name not in loaders:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(loaders)}")

@@ -9,8 +9,8 @@ from typing import Any
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
-from partlens.atomic_io import publish_dir
 from partlens.models.part_model import PartModel
+from partlens.store.atomic_io import publish_dir
 
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "model.json"

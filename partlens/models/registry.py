@@ -85,7 +85,8 @@ def _tiny(num_classes: int, weights: Path | None, width: int = 128) -> Split:
         # rather than silently training from scratch.
         raise ValueError(
             f"tiny cannot load {weights} at build time: load a partlens checkpoint with "
-            "partlens.models.load_model, or a backbone with partlens.pretraining.load_backbone"
+            "partlens.models.load_model, or a backbone with "
+            "partlens.training.pretraining.load_backbone"
         )
     backbone = nn.Sequential(
         _conv_bn_relu(3, width // 4),

@@ -1,7 +1,7 @@
 """Run metadata (SQLAlchemy) and run artifacts on disk (atomic writes)."""
 
-from partlens.atomic_io import atomic_save_npy, atomic_write_bytes, atomic_write_json
 from partlens.store.artifacts import RunArtifacts
+from partlens.store.atomic_io import atomic_save_npy, atomic_write_bytes, atomic_write_json
 from partlens.store.db import (
     RUN_STATUSES,
     Run,

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from partlens.atomic_io import atomic_write_json, publish_dir
+from partlens.store.atomic_io import atomic_write_json, publish_dir
 
 MANIFEST = "manifest.json"
 

@@ -13,7 +13,7 @@ from backend.api.deps import ArtifactsDep, RunDep
 from backend.api.routes.metrics import run_metrics
 from backend.rendering import overlay, png_bytes, rf_region_overlay
 from backend.schemas import FeaturesPublic, FilterActivation, LayerPublic
-from partlens.runs import build_eval_dataset
+from partlens.runs.config import build_eval_dataset
 from partlens.store import RunArtifacts
 
 router = APIRouter(prefix="/runs/{run_id}", tags=["filters"])

@@ -1,0 +1,325 @@
+"""Evaluate a trained run with the paper's metrics (Sec. 5.2) and write its ``metrics.json``.
+
+Reads only published artifacts: the feature maps of the evaluation images (after ReLU and
+mask), the manifest, and the model (for receptive-field geometry and the measured effective RF
+radius). Images and their annotations are regenerated from the dataset spec in the manifest.
+
+Single-category runs are evaluated on the test images of their category (the positives), as the
+paper does. Multi-category runs are evaluated on all test images; each filter's target category
+c_hat comes from the stored evaluation maps by a pure computation, so no training statistic of
+the model is touched.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from typing import Any
+
+import numpy as np
+import torch
+
+from partlens.data import image_to_tensor
+from partlens.evaluation.annotations import (
+    EvalAnnotations,
+    evaluated_images,
+    landmarks_per_category,
+    part_oracle_maps,
+)
+from partlens.metrics import (
+    PartInterpretability,
+    activation_thresholds,
+    best_part_histogram,
+    effective_rf_radius,
+    filter_target_categories,
+    inferred_part_positions,
+    location_instability,
+    multi_category_accuracy,
+    multi_category_location_instability,
+    multi_category_part_interpretability,
+    part_heatmaps,
+    part_interpretability,
+    part_locked_oracle_reference,
+    per_category_accuracy,
+    random_position_reference,
+    render_part_heatmap,
+    single_category_accuracy,
+    trace_receptive_field,
+)
+from partlens.models import load_model
+from partlens.models.checkpoint import read_checkpoint_meta
+from partlens.runs.config import build_eval_dataset
+from partlens.store import RunArtifacts
+from partlens.store.atomic_io import atomic_write_json, publish_dir
+
+QUANTILE = 0.005  # p(x_ij > T_f), as Bau et al. and the paper
+IOU_THRESHOLD = 0.2
+TOP_K = 100
+RF_MASS = 0.8  # share of the input-gradient mass inside the effective RF radius
+RF_PROBE_IMAGES = 8
+RADIUS_FACTORS = (0.5, 0.75, 1.0, 1.5, 2.0)
+HEATMAP_GRID = 64
+HEATMAP_SIZE = 256
+
+
+def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> dict[str, Any]:
+    """Every metric of paper Sec. 5.2 for each interpretable layer of a run, written atomically
+    to ``metrics.json`` (plus the Fig. 6 heat maps of the top layer under ``heatmaps/``).
+
+    Per layer: RF geometry (unit centres p(mu), RF size, the effective radius used, thresholds
+    T_f), location instability mean_f mean_k D_fk with its random-position and part-locked
+    oracle references, and part interpretability mean_f P_f with the best part of each filter
+    and its sensitivity to the RF radius. Returns the dict it wrote.
+    """
+    manifest = artifacts.manifest()
+    if manifest is None:
+        raise FileNotFoundError(f"run {artifacts.root.name} has no published feature maps")
+    meta = read_checkpoint_meta(artifacts.model_dir)
+    model = load_model(artifacts.model_dir).to(device)
+    spec = manifest["dataset"]
+    task = spec["task"]
+    dataset = build_eval_dataset({"dataset": spec})
+    if len(dataset) != manifest["num_images"]:
+        raise ValueError(
+            f"the evaluation set regenerated {len(dataset)} images, the manifest says "
+            f"{manifest['num_images']}: the dataset spec no longer reproduces the run's images"
+        )
+    labels = np.asarray(manifest["labels"], dtype=np.int64)
+    logits = np.asarray(manifest["logits"], dtype=np.float64)
+    annotations = evaluated_images(dataset, labels, manifest["categories"], task)
+    image_size = int(manifest["image_size"])
+    layer_names = list(manifest["layers"])
+    layers: dict[str, Any] = {}
+    top_positions = None
+    for layer in layer_names:
+        maps = np.asarray(artifacts.feature_maps(layer)[annotations.indices])
+        layers[layer], positions = _evaluate_layer(
+            model, layer, maps, annotations, task, image_size
+        )
+        top_positions = positions
+    top_layer = layer_names[-1]
+    heatmap_files = _write_heatmaps(artifacts, top_positions, annotations)
+    metrics: dict[str, Any] = {
+        "run_id": artifacts.root.name,
+        "arch": model.arch,
+        "interpretable": bool(model.interpretable),
+        "task": task,
+        "categories": list(manifest["categories"]),
+        "category": spec.get("category") if task == "single" else None,
+        "num_images": int(len(annotations.indices)),
+        "image_size": image_size,
+        "evaluation": {
+            "images": "positives of the category" if task == "single" else "all test images",
+            "quantile": QUANTILE,
+            "iou_threshold": IOU_THRESHOLD,
+            "top_k": TOP_K,
+            "rf_mass": RF_MASS,
+        },
+        "top_layer": top_layer,
+        "layers": layers,
+        "heatmaps": {name: files[0] for name, files in heatmap_files.items()},
+        "heatmap_arrays": {name: files[1] for name, files in heatmap_files.items()},
+    }
+    if task == "single":
+        metrics["accuracy"] = single_category_accuracy(logits, labels)
+    else:
+        metrics["accuracy"] = multi_category_accuracy(logits, labels)
+        per_category = per_category_accuracy(logits, labels)
+        metrics["per_category_accuracy"] = dict(
+            zip(manifest["categories"], _json_list(per_category), strict=True)
+        )
+        metrics["multi_loss"] = meta.get("state", {}).get("run_config", {}).get("multi_loss")
+    atomic_write_json(artifacts.metrics_path, metrics)
+    return metrics
+
+
+def _evaluate_layer(
+    model: Any,
+    layer: str,
+    maps: np.ndarray,
+    annotations: EvalAnnotations,
+    task: str,
+    image_size: int,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """One layer's metrics dict and its inferred part positions p(mu_hat) [N, F, 2]."""
+    geometry = trace_receptive_field(model, layer, image_size)
+    centers = geometry.unit_centers()
+    if centers.shape[:2] != maps.shape[2:]:
+        raise ValueError(
+            f"layer {layer}: stored maps are {maps.shape[2:]} but the model's geometry at "
+            f"{image_size} px gives {centers.shape[:2]}"
+        )
+    probe = torch.stack([image_to_tensor(image) for image in annotations.images[:RF_PROBE_IMAGES]])
+    radius = effective_rf_radius(model, layer, mass=RF_MASS, images=probe)
+    positions, scores = inferred_part_positions(maps, centers)
+    instability = _instability(positions, scores, centers, annotations, task, image_size)
+    targets = None
+    if task == "multi":
+        targets = filter_target_categories(
+            maps, annotations.categories, len(annotations.category_names)
+        )
+    interpretability, thresholds = _interpretability(
+        maps, centers, radius, geometry.rf_size / 2, annotations, targets
+    )
+    result: dict[str, Any] = {
+        "geometry": {
+            "unit_centers": centers.tolist(),
+            "rf_size": int(round(geometry.rf_size)),
+            "rf_jump": float(max(geometry.jump)),
+            "rf_radius": radius,
+            "thresholds": _json_list(thresholds),
+        },
+        "location_instability": instability,
+        "part_interpretability": interpretability,
+    }
+    if targets is not None:
+        result["target_category"] = [annotations.category_names[c] for c in targets]
+        # Each filter's inferred part only counts on images of its own category.
+        own = targets[None, :] == annotations.categories[:, None]
+        positions = np.where(own[..., None], positions, np.nan)
+    return result, positions
+
+
+def _instability(
+    positions: np.ndarray,
+    scores: np.ndarray,
+    centers: np.ndarray,
+    annotations: EvalAnnotations,
+    task: str,
+    image_size: int,
+) -> dict[str, Any]:
+    """mean_f mean_k D_fk (single) or mean_f min_c mean_{k in Part_c} D_fk (multi)."""
+    size = (image_size, image_size)
+    landmarks, groups = annotations.landmarks, None
+    if task == "multi":
+        landmarks, groups = landmarks_per_category(annotations)
+        result = multi_category_location_instability(positions, scores, landmarks, size, groups)
+    else:
+        result = location_instability(positions, scores, landmarks, size, TOP_K)
+    references = {"unit_centers": centers, "top_k": TOP_K, "landmark_groups": groups}
+    random_reference = random_position_reference(landmarks, size, **references)
+    oracle_reference = part_locked_oracle_reference(landmarks, size, **references)
+    return {
+        "mean": _json_float(result.mean),
+        "per_filter": _json_list(result.per_filter),
+        "excluded": int(result.excluded),
+        "landmarks": list(annotations.landmark_names),
+        "random_reference": _json_float(random_reference.mean),
+        "oracle_reference": _json_float(oracle_reference.mean),
+    }
+
+
+def _interpretability(
+    maps: np.ndarray,
+    centers: np.ndarray,
+    radius: float,
+    theoretical_radius: float,
+    annotations: EvalAnnotations,
+    targets: np.ndarray | None,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """mean_f P_f at the effective radius, best parts, radius sensitivity, and the T_f used."""
+    masks = annotations.part_masks
+
+    def score(activations: np.ndarray, rf_radius: float, filter_targets: np.ndarray | None):
+        if filter_targets is None:
+            return part_interpretability(
+                activations, masks, centers, rf_radius, QUANTILE, IOU_THRESHOLD
+            )
+        return multi_category_part_interpretability(
+            activations,
+            masks,
+            centers,
+            rf_radius,
+            annotations.categories,
+            filter_targets,
+            QUANTILE,
+            IOU_THRESHOLD,
+        )
+
+    result = score(maps, radius, targets)
+    thresholds = _thresholds(maps, annotations.categories, targets)
+    scored = np.isfinite(result.per_filter_part).any(axis=1)
+    best = np.full(len(result.per_filter), -1, dtype=np.int64)
+    best[scored] = np.nanargmax(result.per_filter_part[scored], axis=1)
+    summary = PartInterpretability(
+        result.mean, result.per_filter, result.per_filter_part, thresholds, best
+    )
+    radii = [(radius * factor, f"effective x{factor:g}") for factor in RADIUS_FACTORS]
+    radii.append((theoretical_radius, "theoretical"))
+    sensitivity = [
+        {"radius": r, "mean": _json_float(score(maps, r, targets).mean), "source": source}
+        for r, source in radii
+    ]
+    oracle_maps, oracle_targets = part_oracle_maps(annotations, centers)
+    oracle = score(oracle_maps, radius, oracle_targets)
+    names = annotations.part_names
+    return {
+        "mean": _json_float(result.mean),
+        "per_filter": _json_list(result.per_filter),
+        "parts": list(names),
+        "best_part": [
+            names[k] if k >= 0 and p > 0 else None
+            for k, p in zip(best, result.per_filter, strict=True)
+        ],
+        "best_part_histogram": best_part_histogram(summary, names),
+        "rf_radius": radius,
+        "radius_sensitivity": sensitivity,
+        "oracle_reference": _json_float(oracle.mean),
+    }, thresholds
+
+
+def _thresholds(maps: np.ndarray, categories: np.ndarray, targets: np.ndarray | None) -> np.ndarray:
+    """T_f over the images each filter is evaluated on (all, or those of its c_hat)."""
+    if targets is None:
+        return activation_thresholds(maps, QUANTILE)
+    thresholds = np.full(maps.shape[1], np.nan)
+    for category in np.unique(targets):
+        images = np.flatnonzero(categories == category)
+        filters = np.flatnonzero(targets == category)
+        if len(images):
+            thresholds[filters] = activation_thresholds(maps[images][:, filters], QUANTILE)
+    return thresholds
+
+
+def _write_heatmaps(
+    artifacts: RunArtifacts,
+    positions: np.ndarray,
+    annotations: EvalAnnotations,
+) -> dict[str, tuple[str, str]]:
+    """Fig. 6 per category (PNG and arrays), published as ``heatmaps/`` in one rename."""
+    heatmaps = part_heatmaps(
+        positions,
+        annotations.bboxes,
+        annotations.categories,
+        annotations.category_names,
+        annotations.images,
+        grid=HEATMAP_GRID,
+    )
+    files: dict[str, tuple[str, str]] = {}
+    with publish_dir(artifacts.heatmaps_dir) as staging:
+        for index, name in enumerate(annotations.category_names):
+            stem = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+            render_part_heatmap(heatmaps, index, HEATMAP_SIZE).save(staging / f"{stem}.png")
+            buffer = io.BytesIO()
+            np.savez(
+                buffer,
+                heat=heatmaps.heat[index].astype(np.float32),
+                mean_image=heatmaps.mean_image[index],
+                points=heatmaps.points[index],
+                images=heatmaps.images[index],
+            )
+            (staging / f"{stem}.npz").write_bytes(buffer.getvalue())
+            folder = artifacts.heatmaps_dir.name
+            files[name] = (f"{folder}/{stem}.png", f"{folder}/{stem}.npz")
+    return files
+
+
+def _json_float(value: float) -> float | None:
+    """A finite float, or None (JSON has no NaN)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _json_list(values: np.ndarray) -> list[float | None]:
+    return [_json_float(v) for v in np.asarray(values, dtype=np.float64).ravel()]

@@ -1,0 +1,1 @@
+"""Reading evaluated runs: paper-style tables and interpretable-vs-ordinary twin comparisons."""

@@ -1,0 +1,170 @@
+"""Text tables shaped like the paper's Tables 1-7: one row per category plus the average, the
+ordinary and the interpretable twin side by side, and their ratio.
+
+Input is the ``metrics.json`` of each run (see :func:`partlens.evaluation.run.evaluate_run`); runs
+are paired into twins by architecture, task, category and multi-category loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+Metrics = Mapping[str, Any]
+Pair = dict[bool, Metrics]  # interpretable? -> metrics
+
+
+def format_tables(metrics_by_run: Mapping[str, Metrics]) -> str:
+    """Paper-style tables (part interpretability, location instability, accuracy, best parts)
+    of the top interpretable layer for runs given as {run name: metrics dict}.
+
+    Rows: each single-category category, "Avg." over them, then each multi-category run.
+    Columns: ordinary, interpretable, ratio (interpretable / ordinary; accuracy: difference
+    in points), and the references that give a figure its scale. A run without a twin still
+    gets its column; the ratio is then "-".
+    """
+    groups: dict[str, dict[tuple[str, str | None], Pair]] = {}
+    for metrics in metrics_by_run.values():
+        rows = groups.setdefault(metrics["arch"], {})
+        if metrics["task"] == "single":
+            key = ("single", metrics.get("category") or metrics["categories"][-1])
+        else:
+            key = ("multi", metrics.get("multi_loss") or "softmax")
+        rows.setdefault(key, {})[bool(metrics["interpretable"])] = metrics
+    return "\n\n".join(_arch_tables(arch, rows) for arch, rows in groups.items())
+
+
+def _arch_tables(arch: str, rows: dict[tuple[str, str | None], Pair]) -> str:
+    single = [(name, pair) for (task, name), pair in rows.items() if task == "single"]
+    multi = [(f"multi ({loss})", pair) for (task, loss), pair in rows.items() if task == "multi"]
+    layer = _top_layer(rows)
+    sections = [
+        _table(
+            f"Part interpretability of {arch} filters ({layer}; higher is better; paper "
+            "Tables 1-2)",
+            ["ordinary", "interpretable", "ratio", "oracle"],
+            single,
+            multi,
+            lambda m: _layer_value(m, "part_interpretability", "mean"),
+            {"oracle": lambda m: _layer_value(m, "part_interpretability", "oracle_reference")},
+        ),
+        _table(
+            f"Location instability of {arch} filters ({layer}; lower is better; paper Tables 3-6)",
+            ["ordinary", "interpretable", "ratio", "random", "oracle"],
+            single,
+            multi,
+            lambda m: _layer_value(m, "location_instability", "mean"),
+            {
+                "random": lambda m: _layer_value(m, "location_instability", "random_reference"),
+                "oracle": lambda m: _layer_value(m, "location_instability", "oracle_reference"),
+            },
+        ),
+        _table(
+            f"Classification accuracy of {arch} (%; paper Table 7)",
+            ["ordinary", "interpretable", "diff (pts)"],
+            single,
+            multi,
+            lambda m: 100.0 * m["accuracy"] if m.get("accuracy") is not None else None,
+            {},
+            difference=True,
+        ),
+        _histograms(arch, single + multi),
+    ]
+    return "\n\n".join(sections)
+
+
+def _top_layer(rows: dict[tuple[str, str | None], Pair]) -> str:
+    layers = {m["top_layer"] for pair in rows.values() for m in pair.values()}
+    return ", ".join(sorted(layers))
+
+
+def _layer_value(metrics: Metrics, metric: str, field: str) -> float | None:
+    return metrics["layers"][metrics["top_layer"]][metric].get(field)
+
+
+def _table(
+    title: str,
+    columns: Sequence[str],
+    single: list[tuple[str, Pair]],
+    multi: list[tuple[str, Pair]],
+    value: Callable[[Metrics], float | None],
+    references: Mapping[str, Callable[[Metrics], float | None]],
+    *,
+    difference: bool = False,
+) -> str:
+    def row(pair: Pair) -> list[float | None]:
+        ordinary = value(pair[False]) if False in pair else None
+        interpretable = value(pair[True]) if True in pair else None
+        # References depend on the images (and the measured RF), so read them from the baseline.
+        baseline = pair.get(False) or pair.get(True)
+        refs = [reference(baseline) for reference in references.values()]
+        return [ordinary, interpretable, _compare(interpretable, ordinary, difference), *refs]
+
+    body = [(name, row(pair)) for name, pair in single]
+    if len(single) > 1:
+        averages = [_mean([values[i] for _, values in body]) for i in range(len(columns))]
+        averages[2] = _compare(averages[1], averages[0], difference)
+        body.append(("Avg.", averages))
+    body += [(name, row(pair)) for name, pair in multi]
+    return _render(title, ["category", *columns], body, percent=difference)
+
+
+def _compare(interpretable: float | None, ordinary: float | None, difference: bool) -> float | None:
+    if interpretable is None or ordinary is None:
+        return None
+    if difference:
+        return interpretable - ordinary
+    return interpretable / ordinary if ordinary else None
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def _render(
+    title: str, header: Sequence[str], body: Sequence[tuple[str, Sequence]], percent: bool
+) -> str:
+    def cell(value: float | None) -> str:
+        if value is None:
+            return "-"
+        return f"{value:.1f}" if percent else f"{value:.3f}"
+
+    cells = [[name, *(cell(v) for v in values)] for name, values in body]
+    widths = [max(len(row[i]) for row in [list(header), *cells]) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        first = row[0].ljust(widths[0])
+        rest = (text.rjust(width) for text, width in zip(row[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest])
+
+    rule = "-" * len(line(header))
+    return "\n".join([title, rule, line(header), rule, *(line(row) for row in cells), rule])
+
+
+def _histograms(arch: str, rows: list[tuple[str, Pair]]) -> str:
+    """Which part each filter of the top layer matches best, per twin, and the share of the
+    most common part: a low instability with all filters on one part is collapse, not parts."""
+    lines = [f"Best-matching part of each {arch} filter (interpretable | ordinary)"]
+    for name, pair in rows:
+        texts = []
+        for interpretable in (True, False):
+            if interpretable not in pair:
+                texts.append("-")
+                continue
+            histogram = _layer_value(
+                pair[interpretable], "part_interpretability", "best_part_histogram"
+            )
+            counts = " ".join(f"{part} {count}" for part, count in histogram.items())
+            texts.append(f"{counts} ({_largest_share(histogram)})")
+        lines.append(f"  {name}: {texts[0]} | {texts[1]}")
+    return "\n".join(lines)
+
+
+def _largest_share(histogram: Mapping[str, int]) -> str:
+    """``"75% head"``: the share of filters on the most common best-matching part."""
+    total = sum(histogram.values())
+    if not total:
+        return "no filters"
+    part, count = max(histogram.items(), key=lambda item: item[1])
+    return f"{100 * count / total:.0f}% {part}"

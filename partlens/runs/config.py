@@ -1,0 +1,141 @@
+"""A run's configuration and how it turns into a dataset, a model and a training config.
+
+One schema serves the CLI (``partlens train``), the API (``POST /runs``) and the worker, so a
+run launched from any of them means the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class DatasetSpec(BaseModel):
+    """Which images a run trains and evaluates on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Literal["builtin"] = "builtin"
+    task: Literal["single", "multi"] = "single"
+    category: str | None = Field(
+        default="bird", description="Target category for single-category runs."
+    )
+    image_size: int | None = Field(
+        default=None, ge=32, le=512, description="Input side in pixels; default: the arch's."
+    )
+    train_size: int = Field(default=256, ge=4, le=100_000)
+    eval_size: int = Field(default=64, ge=2, le=20_000)
+    seed: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _category_known(self) -> DatasetSpec:
+        from partlens.data import BUILTIN_CATEGORIES
+
+        if self.task == "single":
+            if self.category not in BUILTIN_CATEGORIES:
+                raise ValueError(
+                    f"unknown category {self.category!r}; choose one of "
+                    f"{', '.join(BUILTIN_CATEGORIES)}"
+                )
+        else:
+            self.category = None
+        return self
+
+
+class RunConfig(BaseModel):
+    """Everything needed to reproduce one training run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arch: str = "tiny"
+    interpretable: bool = True
+    dataset: DatasetSpec = Field(default_factory=DatasetSpec)
+    epochs: int = Field(default=2, ge=1, le=1000)
+    batch_size: int = Field(default=32, ge=1, le=4096)
+    lr: float = Field(default=0.01, gt=0, le=10)
+    filter_loss: Literal["paper-approx", "exact-mi", "assigned-mi", "official"] = "assigned-mi"
+    multi_loss: Literal["softmax", "logistic"] = "softmax"
+    seed: int = Field(default=0, ge=0)
+    max_steps: int | None = Field(default=None, ge=1)
+
+    @field_validator("arch")
+    @classmethod
+    def _arch_known(cls, arch: str) -> str:
+        from partlens.models import list_architectures
+
+        known = list_architectures()
+        if arch not in known:
+            raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(known)}")
+        return arch
+
+    @model_validator(mode="after")
+    def _default_image_size(self) -> RunConfig:
+        from partlens.models import default_input_size
+
+        if self.dataset.image_size is None:
+            self.dataset.image_size = default_input_size(self.arch)
+        return self
+
+    def twin(self) -> RunConfig:
+        """The same run with the other kind of network (interpretable <-> ordinary)."""
+        return self.model_copy(update={"interpretable": not self.interpretable})
+
+
+def _dataset(config: dict[str, Any], split: str, size_key: str, augment: bool) -> Any:
+    from partlens.data import load_dataset
+
+    spec = DatasetSpec.model_validate(config["dataset"])
+    options: dict[str, Any] = {
+        "task": spec.task,
+        "size": getattr(spec, size_key),
+        "seed": spec.seed,
+    }
+    if spec.task == "single":
+        options["category"] = spec.category
+    if augment:
+        options["augment"] = True
+    return load_dataset(spec.name, split, spec.image_size, **options)
+
+
+def build_train_dataset(config: dict[str, Any]) -> Any:
+    """The training split of the run's dataset (with flip augmentation)."""
+    return _dataset(config, "train", "train_size", augment=True)
+
+
+def build_eval_dataset(config: dict[str, Any]) -> Any:
+    """The evaluation (test) split of the run's dataset, in a fixed order."""
+    return _dataset(config, "test", "eval_size", augment=False)
+
+
+def num_classes(config: dict[str, Any]) -> int:
+    """One logit for single-category runs, one per category for multi-category runs."""
+    from partlens.data import BUILTIN_CATEGORIES
+
+    return 1 if config["dataset"]["task"] == "single" else len(BUILTIN_CATEGORIES)
+
+
+def build_run_model(config: dict[str, Any]) -> Any:
+    """A fresh model for the run's architecture and kind."""
+    from partlens.models import build_model
+
+    return build_model(
+        config["arch"], interpretable=config["interpretable"], num_classes=num_classes(config)
+    )
+
+
+def train_config(config: dict[str, Any], device: str = "auto") -> Any:
+    """The :class:`partlens.training.loop.TrainConfig` for a run."""
+    from partlens.training.loop import TrainConfig
+
+    return TrainConfig(
+        epochs=config["epochs"],
+        batch_size=config["batch_size"],
+        lr=config["lr"],
+        task=config["dataset"]["task"],
+        multi_loss=config["multi_loss"],
+        filter_loss=config["filter_loss"],
+        seed=config["seed"],
+        device=device,
+        max_steps=config["max_steps"],
+    )

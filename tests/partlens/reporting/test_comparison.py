@@ -1,0 +1,71 @@
+import pytest
+
+from partlens.reporting.comparison import average_twins, check_targets, twin_ratios, twin_summary
+
+
+def summary(instability, interpretability, accuracy):
+    return {
+        "accuracy": accuracy,
+        "location_instability": {
+            "mean": instability,
+            "random_reference": 0.14,
+            "oracle_reference": 0.03,
+        },
+        "part_interpretability": {"mean": interpretability, "oracle_reference": 0.9},
+    }
+
+
+def test_summary_takes_the_top_layer_and_extra_fields():
+    layer = {
+        "location_instability": {
+            "mean": 0.1,
+            "random_reference": 0.14,
+            "oracle_reference": 0.03,
+            "excluded": 0,
+            "per_filter": [0.1],
+        },
+        "part_interpretability": {
+            "mean": 0.5,
+            "oracle_reference": 0.9,
+            "rf_radius": 12.0,
+            "best_part_histogram": {"head": 1, "none": 0},
+            "radius_sensitivity": [],
+        },
+    }
+    metrics = {
+        "run_id": "r",
+        "accuracy": 0.9,
+        "top_layer": "b",
+        "layers": {"a": layer, "b": layer},
+        "per_category_accuracy": {"cat": 0.9},
+    }
+    result = twin_summary(metrics, train_s=3.0)
+    assert result["location_instability"]["mean"] == 0.1
+    assert "per_filter" not in result["location_instability"]
+    assert result["layers"]["a"] == {"location_instability": 0.1, "part_interpretability": 0.5}
+    assert result["train_s"] == 3.0 and result["per_category_accuracy"] == {"cat": 0.9}
+
+
+def test_ratios_averages_and_targets():
+    single = {
+        "bird": {"interpretable": summary(0.06, 0.6, 0.95), "ordinary": summary(0.12, 0.3, 0.97)},
+        "cat": {"interpretable": summary(0.08, 0.4, 0.90), "ordinary": summary(0.08, 0.2, 0.90)},
+    }
+    ratios = twin_ratios(single["bird"]["interpretable"], single["bird"]["ordinary"])
+    assert ratios["location_instability"] == pytest.approx(0.5)
+    assert ratios["part_interpretability"] == pytest.approx(2.0)
+    assert ratios["accuracy_difference_points"] == pytest.approx(-2.0)
+    average = average_twins(single)
+    assert average["interpretable"]["location_instability"]["mean"] == pytest.approx(0.07)
+    assert average["ordinary"]["part_interpretability"]["oracle_reference"] == pytest.approx(0.9)
+    assert average["ratios"]["location_instability"] == pytest.approx(0.07 / 0.10)
+    multi = {"ratios": {"accuracy_difference_points": -0.5}}
+    targets = check_targets(average, multi)
+    assert targets["location_instability_ratio"]["met"] is False
+    assert targets["part_interpretability_ratio"] == {
+        "target": ">= 1.8",
+        "measured": pytest.approx(2.0),
+        "met": True,
+    }
+    assert targets["single_accuracy_difference_points"]["met"] is True
+    assert targets["multi_accuracy_difference_points"]["met"] is False
