@@ -16,7 +16,7 @@ import time
 import torch
 
 from partlens.models import build_model
-from partlens.nn import DEFAULT_FILTER_LOSS, FILTER_LOSSES
+from partlens.nn import DEFAULT_FILTER_LOSS, filter_loss_names
 from partlens.training.loop import TrainConfig, resolve_device, train_step
 
 
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--amp", action="store_true", help="bf16 autocast + channels_last")
-    parser.add_argument("--filter-loss", default=DEFAULT_FILTER_LOSS, choices=FILTER_LOSSES)
+    parser.add_argument("--filter-loss", default=DEFAULT_FILTER_LOSS, choices=filter_loss_names())
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
     if args.threads:

@@ -1,8 +1,16 @@
 """Datasets with part annotations: the built-in procedural animals and real-data loaders."""
 
+from partlens.data import builtin, real  # noqa: F401 - registers the datasets, built-in first
 from partlens.data.builtin.animals import LANDMARK_PARTS
 from partlens.data.builtin.generator import BUILTIN_CATEGORIES, BuiltinDataset
-from partlens.data.dataset import DataFormatError, PartDataset, load_dataset
+from partlens.data.dataset import (
+    DATASETS,
+    DataFormatError,
+    DatasetFormat,
+    PartDataset,
+    load_dataset,
+    register_dataset,
+)
 from partlens.data.transforms import crop_resize_sample, crop_to_bbox, flip_sample
 from partlens.data.types import (
     IMAGE_MEAN,
@@ -19,7 +27,9 @@ __all__ = [
     "IMAGE_STD",
     "LANDMARK_PARTS",
     "Batch",
+    "DATASETS",
     "BuiltinDataset",
+    "DatasetFormat",
     "DataFormatError",
     "PartDataset",
     "Sample",
@@ -29,4 +39,5 @@ __all__ = [
     "flip_sample",
     "image_to_tensor",
     "load_dataset",
+    "register_dataset",
 ]

@@ -1,15 +1,17 @@
-"""The dataset base class and `load_dataset`, the one entry point for every dataset."""
+"""The dataset base class, the dataset registry and `load_dataset`, the one entry point."""
 
 from __future__ import annotations
 
-import importlib
 import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from partlens.data.types import Sample
+from partlens.registry import Registry
 
 
 class DataFormatError(ValueError):
@@ -39,9 +41,44 @@ class PartDataset(torch.utils.data.Dataset[Sample]):
 SPLITS = ("train", "test")
 
 
+@dataclass(frozen=True)
+class DatasetFormat:
+    """A registered dataset: its class and whether it reads files under a ``root`` folder."""
+
+    name: str
+    dataset_class: type[PartDataset]
+    needs_root: bool
+
+    @property
+    def options(self) -> list[str]:
+        """The keyword-only options of the class (``task``, ``category``, ``augment``, ...)."""
+        parameters = inspect.signature(self.dataset_class.__init__).parameters.values()
+        return [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+
+
+DATASETS: Registry[DatasetFormat] = Registry("dataset")
+
+D = TypeVar("D", bound=type[PartDataset])
+
+
+def register_dataset(name: str, *, needs_root: bool = True) -> Callable[[D], D]:
+    """A class decorator registering a :class:`PartDataset` as dataset ``name``.
+
+    A class with ``needs_root`` is built as ``cls(root, split, image_size, **options)``, else as
+    ``cls(split, image_size, **options)``; options are its keyword-only parameters.
+    """
+
+    def decorate(dataset_class: D) -> D:
+        DATASETS.add(name, DatasetFormat(name, dataset_class, needs_root))
+        return dataset_class
+
+    return decorate
+
+
 def load_dataset(name: str, split: str, image_size: int, **options: Any) -> PartDataset:
-    """Load dataset `name` ("builtin", "cub200", "pascal-part" or "ilsvrc-part") for `split`
-    ("train" or "test") with images of `image_size` x `image_size` pixels.
+    """Load dataset `name` (see :data:`DATASETS`: "builtin", "cub200", "pascal-part",
+    "ilsvrc-part") for `split` ("train" or "test") with images of `image_size` x `image_size`
+    pixels.
 
     Options of "builtin": task="single"|"multi", category="bird", size, positive_fraction=0.5,
     seed=0, augment=False, framing="crop". Real datasets take root=<directory> plus the same
@@ -51,25 +88,16 @@ def load_dataset(name: str, split: str, image_size: int, **options: Any) -> Part
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     if not isinstance(image_size, int) or image_size < 16:
         raise ValueError(f"image_size must be an int >= 16, got {image_size!r}")
-    loaders = {
-        "builtin": ("partlens.data.builtin.generator", "BuiltinDataset"),
-        "cub200": ("partlens.data.real.cub", "CubDataset"),
-        "pascal-part": ("partlens.data.real.pascal_part", "PascalPartDataset"),
-        "ilsvrc-part": ("partlens.data.real.ilsvrc_part", "IlsvrcPartDataset"),
-    }
-    if name not in loaders:
-        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(loaders)}")
-    module_name, class_name = loaders[name]
-    dataset_class = getattr(importlib.import_module(module_name), class_name)
-    parameters = inspect.signature(dataset_class.__init__).parameters
-    allowed = {p.name for p in parameters.values() if p.kind is p.KEYWORD_ONLY}
-    unknown = set(options) - allowed - {"root"}
+    dataset_format = DATASETS.get(name)
+    allowed = dataset_format.options
+    unknown = set(options) - set(allowed) - {"root"}
     if unknown:
         raise ValueError(
             f"unknown option(s) {sorted(unknown)} for dataset {name!r}; allowed: {sorted(allowed)}"
         )
-    if name == "builtin":
-        return dataset_class(split, image_size, **options)
+    if not dataset_format.needs_root:
+        return dataset_format.dataset_class(split, image_size, **options)  # type: ignore[call-arg]
     if "root" not in options:
         raise ValueError(f"dataset {name!r} needs root=<directory of the official files>")
-    return dataset_class(Path(options.pop("root")), split, image_size, **options)
+    root = Path(options.pop("root"))
+    return dataset_format.dataset_class(root, split, image_size, **options)  # type: ignore[call-arg]

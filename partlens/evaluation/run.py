@@ -27,6 +27,16 @@ from partlens.evaluation.annotations import (
     landmarks_per_category,
     part_oracle_maps,
 )
+from partlens.evaluation.schema import (
+    SCHEMA_VERSION,
+    EvaluationSettings,
+    LayerGeometry,
+    LayerMetrics,
+    LocationInstabilityMetrics,
+    PartInterpretabilityMetrics,
+    RadiusSensitivityPoint,
+    RunMetrics,
+)
 from partlens.metrics import (
     PartInterpretability,
     activation_thresholds,
@@ -63,14 +73,14 @@ HEATMAP_GRID = 64
 HEATMAP_SIZE = 256
 
 
-def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> dict[str, Any]:
+def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> RunMetrics:
     """Every metric of paper Sec. 5.2 for each interpretable layer of a run, written atomically
     to ``metrics.json`` (plus the Fig. 6 heat maps of the top layer under ``heatmaps/``).
 
     Per layer: RF geometry (unit centres p(mu), RF size, the effective radius used, thresholds
     T_f), location instability mean_f mean_k D_fk with its random-position and part-locked
     oracle references, and part interpretability mean_f P_f with the best part of each filter
-    and its sensitivity to the RF radius. Returns the dict it wrote.
+    and its sensitivity to the RF radius. Returns the :class:`RunMetrics` it wrote.
     """
     manifest = artifacts.manifest()
     if manifest is None:
@@ -89,49 +99,58 @@ def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> dict[str, A
     logits = np.asarray(manifest["logits"], dtype=np.float64)
     annotations = evaluated_images(dataset, labels, manifest["categories"], task)
     image_size = int(manifest["image_size"])
-    layer_names = list(manifest["layers"])
-    layers: dict[str, Any] = {}
+    layers: dict[str, LayerMetrics] = {}
     top_positions = None
-    for layer in layer_names:
+    for layer in manifest["layers"]:
         maps = np.asarray(artifacts.feature_maps(layer)[annotations.indices])
-        layers[layer], positions = _evaluate_layer(
+        layers[layer], top_positions = _evaluate_layer(
             model, layer, maps, annotations, task, image_size
         )
-        top_positions = positions
-    top_layer = layer_names[-1]
     heatmap_files = _write_heatmaps(artifacts, top_positions, annotations)
-    metrics: dict[str, Any] = {
-        "run_id": artifacts.root.name,
-        "arch": model.arch,
-        "interpretable": bool(model.interpretable),
-        "task": task,
-        "categories": list(manifest["categories"]),
-        "category": spec.get("category") if task == "single" else None,
-        "num_images": int(len(annotations.indices)),
-        "image_size": image_size,
-        "evaluation": {
-            "images": "positives of the category" if task == "single" else "all test images",
-            "quantile": QUANTILE,
-            "iou_threshold": IOU_THRESHOLD,
-            "top_k": TOP_K,
-            "rf_mass": RF_MASS,
-        },
-        "top_layer": top_layer,
-        "layers": layers,
-        "heatmaps": {name: files[0] for name, files in heatmap_files.items()},
-        "heatmap_arrays": {name: files[1] for name, files in heatmap_files.items()},
-    }
-    if task == "single":
-        metrics["accuracy"] = single_category_accuracy(logits, labels)
-    else:
-        metrics["accuracy"] = multi_category_accuracy(logits, labels)
-        per_category = per_category_accuracy(logits, labels)
-        metrics["per_category_accuracy"] = dict(
-            zip(manifest["categories"], _json_list(per_category), strict=True)
-        )
-        metrics["multi_loss"] = meta.get("state", {}).get("run_config", {}).get("multi_loss")
-    atomic_write_json(artifacts.metrics_path, metrics)
+    categories = list(manifest["categories"])
+    metrics = RunMetrics(
+        schema_version=SCHEMA_VERSION,
+        run_id=artifacts.root.name,
+        arch=model.arch,
+        interpretable=bool(model.interpretable),
+        task=task,
+        categories=categories,
+        category=spec.get("category") if task == "single" else None,
+        num_images=len(annotations.indices),
+        image_size=image_size,
+        evaluation=EvaluationSettings(
+            images="positives of the category" if task == "single" else "all test images",
+            quantile=QUANTILE,
+            iou_threshold=IOU_THRESHOLD,
+            top_k=TOP_K,
+            rf_mass=RF_MASS,
+        ),
+        top_layer=list(manifest["layers"])[-1],
+        layers=layers,
+        heatmaps={name: files[0] for name, files in heatmap_files.items()},
+        heatmap_arrays={name: files[1] for name, files in heatmap_files.items()},
+        **_accuracy(task, logits, labels, categories, meta),
+    )
+    atomic_write_json(artifacts.metrics_path, metrics.model_dump(mode="json"))
     return metrics
+
+
+def _accuracy(
+    task: str,
+    logits: np.ndarray,
+    labels: np.ndarray,
+    categories: list[str],
+    meta: dict[str, Any],
+) -> dict[str, Any]:
+    """Accuracy (Table 7); multi-category runs add it per category and their loss."""
+    if task == "single":
+        return {"accuracy": _json_float(single_category_accuracy(logits, labels))}
+    per_category = _json_list(per_category_accuracy(logits, labels))
+    return {
+        "accuracy": _json_float(multi_category_accuracy(logits, labels)),
+        "per_category_accuracy": dict(zip(categories, per_category, strict=True)),
+        "multi_loss": meta.get("state", {}).get("run_config", {}).get("multi_loss"),
+    }
 
 
 def _evaluate_layer(
@@ -141,8 +160,8 @@ def _evaluate_layer(
     annotations: EvalAnnotations,
     task: str,
     image_size: int,
-) -> tuple[dict[str, Any], np.ndarray]:
-    """One layer's metrics dict and its inferred part positions p(mu_hat) [N, F, 2]."""
+) -> tuple[LayerMetrics, np.ndarray]:
+    """One layer's metrics and its inferred part positions p(mu_hat) [N, F, 2]."""
     geometry = trace_receptive_field(model, layer, image_size)
     centers = geometry.unit_centers()
     if centers.shape[:2] != maps.shape[2:]:
@@ -162,19 +181,21 @@ def _evaluate_layer(
     interpretability, thresholds = _interpretability(
         maps, centers, radius, geometry.rf_size / 2, annotations, targets
     )
-    result: dict[str, Any] = {
-        "geometry": {
-            "unit_centers": centers.tolist(),
-            "rf_size": int(round(geometry.rf_size)),
-            "rf_jump": float(max(geometry.jump)),
-            "rf_radius": radius,
-            "thresholds": _json_list(thresholds),
-        },
-        "location_instability": instability,
-        "part_interpretability": interpretability,
-    }
+    result = LayerMetrics(
+        geometry=LayerGeometry(
+            unit_centers=centers.tolist(),
+            rf_size=round(geometry.rf_size),
+            rf_jump=float(max(geometry.jump)),
+            rf_radius=radius,
+            thresholds=_json_list(thresholds),
+        ),
+        location_instability=instability,
+        part_interpretability=interpretability,
+        target_category=(
+            None if targets is None else [annotations.category_names[c] for c in targets]
+        ),
+    )
     if targets is not None:
-        result["target_category"] = [annotations.category_names[c] for c in targets]
         # Each filter's inferred part only counts on images of its own category.
         own = targets[None, :] == annotations.categories[:, None]
         positions = np.where(own[..., None], positions, np.nan)
@@ -188,8 +209,9 @@ def _instability(
     annotations: EvalAnnotations,
     task: str,
     image_size: int,
-) -> dict[str, Any]:
-    """mean_f mean_k D_fk (single) or mean_f min_c mean_{k in Part_c} D_fk (multi)."""
+) -> LocationInstabilityMetrics:
+    """mean_f mean_k D_fk (single) or mean_f min_c mean_{k in Part_c} D_fk (multi), with the
+    same figure for random positions p(mu_hat) and for a part-locked oracle."""
     size = (image_size, image_size)
     landmarks, groups = annotations.landmarks, None
     if task == "multi":
@@ -200,14 +222,14 @@ def _instability(
     references = {"unit_centers": centers, "top_k": TOP_K, "landmark_groups": groups}
     random_reference = random_position_reference(landmarks, size, **references)
     oracle_reference = part_locked_oracle_reference(landmarks, size, **references)
-    return {
-        "mean": _json_float(result.mean),
-        "per_filter": _json_list(result.per_filter),
-        "excluded": int(result.excluded),
-        "landmarks": list(annotations.landmark_names),
-        "random_reference": _json_float(random_reference.mean),
-        "oracle_reference": _json_float(oracle_reference.mean),
-    }
+    return LocationInstabilityMetrics(
+        mean=_json_float(result.mean),
+        per_filter=_json_list(result.per_filter),
+        excluded=int(result.excluded),
+        landmarks=list(annotations.landmark_names),
+        random_reference=_json_float(random_reference.mean),
+        oracle_reference=_json_float(oracle_reference.mean),
+    )
 
 
 def _interpretability(
@@ -217,7 +239,7 @@ def _interpretability(
     theoretical_radius: float,
     annotations: EvalAnnotations,
     targets: np.ndarray | None,
-) -> tuple[dict[str, Any], np.ndarray]:
+) -> tuple[PartInterpretabilityMetrics, np.ndarray]:
     """mean_f P_f at the effective radius, best parts, radius sensitivity, and the T_f used."""
     masks = annotations.part_masks
 
@@ -248,25 +270,27 @@ def _interpretability(
     radii = [(radius * factor, f"effective x{factor:g}") for factor in RADIUS_FACTORS]
     radii.append((theoretical_radius, "theoretical"))
     sensitivity = [
-        {"radius": r, "mean": _json_float(score(maps, r, targets).mean), "source": source}
+        RadiusSensitivityPoint(
+            radius=r, mean=_json_float(score(maps, r, targets).mean), source=source
+        )
         for r, source in radii
     ]
     oracle_maps, oracle_targets = part_oracle_maps(annotations, centers)
     oracle = score(oracle_maps, radius, oracle_targets)
     names = annotations.part_names
-    return {
-        "mean": _json_float(result.mean),
-        "per_filter": _json_list(result.per_filter),
-        "parts": list(names),
-        "best_part": [
+    return PartInterpretabilityMetrics(
+        mean=_json_float(result.mean),
+        per_filter=_json_list(result.per_filter),
+        parts=list(names),
+        best_part=[
             names[k] if k >= 0 and p > 0 else None
             for k, p in zip(best, result.per_filter, strict=True)
         ],
-        "best_part_histogram": best_part_histogram(summary, names),
-        "rf_radius": radius,
-        "radius_sensitivity": sensitivity,
-        "oracle_reference": _json_float(oracle.mean),
-    }, thresholds
+        best_part_histogram=best_part_histogram(summary, names),
+        rf_radius=radius,
+        radius_sensitivity=sensitivity,
+        oracle_reference=_json_float(oracle.mean),
+    ), thresholds
 
 
 def _thresholds(maps: np.ndarray, categories: np.ndarray, targets: np.ndarray | None) -> np.ndarray:

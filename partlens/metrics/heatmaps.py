@@ -113,14 +113,18 @@ def _mean_object_images(
     total = np.zeros((num_categories, grid, grid, 3))
     count = np.zeros(num_categories)
     for index in np.flatnonzero(has_box):
-        image = np.asarray(images[index])
+        image = np.asarray(images[int(index)])
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(
                 f"images[{index}] must be uint8 [H, W, 3], got {image.dtype} {image.shape}"
             )
         # Crop first (whole pixels; black beyond the image) so resampling never reads outside.
-        box = tuple(int(round(value)) for value in boxes[index])
-        crop = Image.fromarray(image).crop(box).resize((grid, grid), Image.Resampling.BILINEAR)
+        x0, y0, x1, y1 = (round(float(value)) for value in boxes[index])
+        crop = (
+            Image.fromarray(image)
+            .crop((x0, y0, x1, y1))
+            .resize((grid, grid), Image.Resampling.BILINEAR)
+        )
         total[categories[index]] += np.asarray(crop, dtype=np.float64)
         count[categories[index]] += 1
     return np.round(total / np.maximum(count, 1)[:, None, None, None]).astype(np.uint8)

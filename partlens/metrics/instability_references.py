@@ -1,6 +1,7 @@
-"""Reference values that give a location-instability figure its scale (method-notes §11): a
-filter at random unit positions (no part at all) and a filter locked to one landmark (the floor
-set by pose variation). Report both next to every instability figure."""
+"""Reference values that give a location-instability figure its scale (docs/method.md §6.2;
+why they are needed: §8): a filter at random unit positions (no part at all) and a filter
+locked to one landmark (the floor set by pose variation). Report both next to every
+instability figure."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Multi-category variants of the metrics (method-notes §5, §7): each filter is judged on its
-target category c_hat = argmax_c mean_{I in I_c} sum_ij x_ij."""
+"""Multi-category variants of the metrics (docs/method.md §3.6, §6.3): each filter is judged on
+its target category c_hat = argmax_c mean_{I in I_c} sum_ij x_ij."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def multi_category_location_instability(
     landmark_groups: Sequence[Sequence[int]],
     top_k: int = 100,
 ) -> MultiCategoryInstability:
-    """mean_f min_c mean_{k in Part_c} D_fk (method-notes §7).
+    """mean_f min_c mean_{k in Part_c} D_fk (docs/method.md §6.3).
 
     landmark_groups[c] lists the landmark indices (columns of landmarks) of category c, Part_c.
     Other arguments as in `location_instability`.

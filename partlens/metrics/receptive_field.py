@@ -10,15 +10,17 @@ default region size for part interpretability.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
 from torch import nn
 
-PairLike = int | tuple[int, int]
+# An int (both axes) or a pair; torch types its modules' sizes as tuple[int, ...], so any tuple
+# is accepted here and its length checked at run time.
+PairLike = int | tuple[int, ...]
 _TRACED_TYPES = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
 
 
@@ -49,6 +51,19 @@ class ConvGeometry:
             if min(pair) < minimum:
                 raise ValueError(f"{name} must be >= {minimum}, got {getattr(self, name)!r}")
             object.__setattr__(self, name, pair)
+
+    def along(self, axis: int) -> tuple[int, int, int, int]:
+        """(kernel, stride, padding, dilation) along `axis` (0: vertical, 1: horizontal)."""
+        kernel, stride, padding, dilation = (
+            _pair(name, value)[axis]
+            for name, value in (
+                ("kernel", self.kernel),
+                ("stride", self.stride),
+                ("padding", self.padding),
+                ("dilation", self.dilation),
+            )
+        )
+        return kernel, stride, padding, dilation
 
     @classmethod
     def from_module(cls, module: nn.Module) -> ConvGeometry:
@@ -127,7 +142,7 @@ def compose_geometry(ops: Sequence[ConvGeometry], image_shape: tuple[int, int]) 
     for axis in (1, 0):  # x (columns) first: results are (x, y)
         length, start, size, jump = int(image_shape[axis]), 0.5, 1.0, 1.0
         for op in ops:
-            k, s, p, d = op.kernel[axis], op.stride[axis], op.padding[axis], op.dilation[axis]
+            k, s, p, d = op.along(axis)
             span = d * (k - 1) + 1
             length = _output_length(length, span, s, p, op.ceil_mode)
             if length < 1:
@@ -169,7 +184,10 @@ def _image_shape(model: nn.Module, input_size: int | None) -> tuple[int, int]:
 
 
 def _target_conv(model: nn.Module, layer_name: str) -> nn.Conv2d:
-    convs = model.layer_convs()
+    # `layer_convs` is the models' contract (PartModel and the test doubles), not nn.Module's:
+    # attribute access on a Module is typed Tensor | Module.
+    layer_convs = cast(Callable[[], Mapping[str, nn.Conv2d]], model.layer_convs)
+    convs = layer_convs()
     if layer_name not in convs:
         raise ValueError(f"unknown layer {layer_name!r}; the model's layers are {list(convs)}")
     return convs[layer_name]
@@ -194,7 +212,8 @@ def trace_receptive_field(
         def record(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
             recorded.append((name, ConvGeometry.from_module(module)))
             if module is target:
-                reached["shape"] = tuple(output.shape[-2:])
+                height, width = output.shape[-2:]
+                reached["shape"] = (int(height), int(width))
                 raise _ReachedLayer
 
         return record

@@ -7,17 +7,47 @@ are what the training loop uses.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
 from partlens.nn import (
     DEFAULT_ACTIVATION_PEAK,
     DEFAULT_FILTER_LOSS,
-    FILTER_LOSSES,
     LAYER_NAMES,
     FilterObjective,
     InterpretableHead,
+    filter_loss_variant,
 )
+
+
+@dataclass(frozen=True)
+class PartModelConfig:
+    """Everything :func:`partlens.models.build_model` needs to rebuild a model.
+
+    builder_options: the architecture builder's own options (``width`` for ``tiny``).
+    """
+
+    arch: str
+    interpretable: bool
+    num_classes: int
+    input_size: int
+    filter_loss: str = DEFAULT_FILTER_LOSS
+    batch_norm: bool = True
+    identity_init: bool = False
+    beta: float = 4.0
+    norm: str = "l1"
+    activation_peak: float | None = DEFAULT_ACTIVATION_PEAK
+    builder_options: dict[str, Any] = field(default_factory=dict)
+
+    def build_options(self) -> dict[str, Any]:
+        """The keyword options of ``build_model`` that rebuild this model (JSON-serialisable)."""
+        options = asdict(self)
+        for key in ("arch", "interpretable", "num_classes", "builder_options"):
+            options.pop(key)
+        return {**options, **self.builder_options}
 
 
 class PartModel(nn.Module):
@@ -28,26 +58,14 @@ class PartModel(nn.Module):
 
     def __init__(
         self,
-        arch: str,
+        config: PartModelConfig,
         backbone: nn.Module,
         head: InterpretableHead,
         classifier: nn.Module,
-        *,
-        input_size: int,
-        interpretable: bool,
-        num_classes: int,
-        filter_loss: str = DEFAULT_FILTER_LOSS,
-        options: dict | None = None,
     ) -> None:
         super().__init__()
-        if filter_loss not in FILTER_LOSSES:
-            raise ValueError(f"filter_loss must be one of {FILTER_LOSSES}, got {filter_loss!r}")
-        self.arch = arch
-        self.input_size = input_size
-        self.interpretable = interpretable
-        self.num_classes = num_classes
-        # Everything build_model needs to rebuild this model (JSON-serialisable).
-        self.options = dict(options or {})
+        filter_loss_variant(config.filter_loss)
+        self.config = config
         self.backbone = backbone
         self.head = head
         self.classifier = classifier
@@ -55,18 +73,44 @@ class PartModel(nn.Module):
             {
                 name: FilterObjective(
                     head.channels,
-                    num_classes,
-                    beta=float(self.options.get("beta", 4.0)),
-                    norm=self.options.get("norm", "l1"),
-                    activation_peak=self.options.get("activation_peak", DEFAULT_ACTIVATION_PEAK),
+                    config.num_classes,
+                    variant=config.filter_loss,
+                    beta=config.beta,
+                    norm=config.norm,
+                    activation_peak=config.activation_peak,
                 )
                 for name in LAYER_NAMES
             }
-            if interpretable
+            if config.interpretable
             else {}
         )
-        self.configure_filter_loss(filter_loss)
+        self.configure_filter_loss(config.filter_loss)
         self._shape_cache: dict[int, dict[str, tuple[int, int, int]]] = {}
+
+    @property
+    def arch(self) -> str:
+        """The registered architecture name."""
+        return self.config.arch
+
+    @property
+    def input_size(self) -> int:
+        """The default input side in pixels."""
+        return self.config.input_size
+
+    @property
+    def interpretable(self) -> bool:
+        """False for the ordinary twin (no masks, no filter loss)."""
+        return self.config.interpretable
+
+    @property
+    def num_classes(self) -> int:
+        """Logits: 1 for single-category models, one per category otherwise."""
+        return self.config.num_classes
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The ``build_model`` options that rebuild this model (stored in checkpoints)."""
+        return self.config.build_options()
 
     @property
     def layer_names(self) -> list[str]:
@@ -75,22 +119,19 @@ class PartModel(nn.Module):
 
     @property
     def filter_loss(self) -> str:
-        """The filter-loss variant this model trains with (see :mod:`partlens.nn.objective`)."""
-        return self.options["filter_loss"]
+        """The filter-loss variant this model trains with (see :mod:`partlens.nn.variants`)."""
+        return self.config.filter_loss
 
     def configure_filter_loss(self, variant: str) -> None:
-        """Selects the loss variant; ``"official"`` also switches the masks to centroid mu."""
-        if variant not in FILTER_LOSSES:
-            raise ValueError(f"filter_loss must be one of {FILTER_LOSSES}, got {variant!r}")
-        self.options["filter_loss"] = variant
-        official = variant == "official"
+        """Selects the loss variant; its mu rule and beta handling also set the masks'."""
+        spec = filter_loss_variant(variant)
+        self.config = replace(self.config, filter_loss=variant)
         for objective in self.objectives.values():
-            objective.variant = variant
-            objective.position = "centroid" if official else "argmax"
+            objective.configure(spec)
         for layer in self.head.layers.values():
             if layer.mask is not None:
-                layer.mask.official = official
-                layer.mask.position = "centroid" if official else "argmax"
+                layer.mask.adaptive_beta = spec.adaptive_beta
+                layer.mask.position = spec.mu_rule
 
     def _run(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:
         top, outputs, unmasked = self.head(self.backbone(x))

@@ -1,36 +1,24 @@
-"""Architectures: the paper's four (AlexNet, VGG-M, VGG-S, VGG-16), ResNet-18 and a tiny net.
+"""The architecture registry and :func:`build_model`, which adds the interpretable head.
 
-Each builder returns the torchvision-layout network split into backbone / top conv block /
-classifier, so that torchvision weights load by their usual keys before the split.
-
-- ``alexnet``, ``vgg16``, ``resnet18``: torchvision models. VGG-16's top conv (conv5_3) gives
-  14x14 maps at 224 px, AlexNet's conv5 13x13.
-- ``vgg_m``, ``vgg_s``: Chatfield et al. (BMVC 2014), not in torchvision; built here with
-  Caffe's ceil-mode pooling and LRN. Top maps at 224 px: 13x13 (VGG-M), 18x18 (VGG-S).
-- ``resnet18`` (beyond the paper): the last residual block of layer4 is the masked "top conv"
-  layer, its conv is ``layer4[-1].conv2``; masks sit after the residual sum and ReLU. 7x7 maps
-  at 224 px. The paper skips residual nets because skips mix filters: an extension.
-- ``tiny``: a from-scratch CPU net, conv -> BN -> ReLU throughout (method-notes §11: without
-  normalisation the filter loss inflates activations without bound), 8x downsampling: top
-  maps of 14x14 at its default 112 px, 16x16 at 128 px, 8x8 at 64 px.
-
-Pretrained architectures keep their top block as-is; their added layer has no BatchNorm by
-default and starts as the identity (``identity_init``) so fine-tuning starts from the
-pretrained function. ``batch_norm=True`` adds BN to the added layer.
+Architectures register a builder with :func:`register_architecture`; a builder takes
+``(num_classes, weights)`` plus its own typed keyword-only options (``tiny``'s ``width``) and
+returns the network cut at its top conv layer (:class:`Split`). The built-in ones are in
+:mod:`partlens.models.architectures`.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from torch import nn
-from torchvision import models as tv
 
-from partlens.models.part_model import PartModel
-from partlens.models.weights import load_pretrained
+from partlens.models.part_model import PartModel, PartModelConfig
 from partlens.nn import DEFAULT_ACTIVATION_PEAK, DEFAULT_FILTER_LOSS, InterpretableHead
+from partlens.registry import Registry
 
 # Input sides the architectures are built for (top maps: tiny 14x14, VGG-16 14x14).
 TINY_INPUT_SIZE = 112
@@ -46,188 +34,58 @@ class Split:
     top_conv_path: str
     channels: int
     classifier: nn.Module
-    input_size: int
     pretrained_family: bool
 
 
-def _replace_last_linear(classifier: nn.Sequential, num_classes: int) -> nn.Sequential:
-    last = classifier[-1]
-    classifier[-1] = nn.Linear(last.in_features, num_classes)
-    return classifier
+Builder = Callable[..., Split]
 
 
-def _vgg_like_split(network: nn.Module, top_index: int, channels: int, input_size: int) -> Split:
-    features = network.features
-    return Split(
-        backbone=features[:top_index],
-        top_block=nn.Sequential(features[top_index], features[top_index + 1]),
-        top_conv_path="0",
-        channels=channels,
-        classifier=nn.Sequential(
-            *features[top_index + 2 :], network.avgpool, nn.Flatten(1), network.classifier
-        ),
-        input_size=input_size,
-        pretrained_family=True,
-    )
+@dataclass(frozen=True)
+class Architecture:
+    """A registered architecture: its builder and the input side it is built for."""
+
+    name: str
+    build: Builder
+    input_size: int
+    description: str
+
+    @property
+    def options(self) -> list[str]:
+        """The builder's own keyword-only options (``width`` for ``tiny``)."""
+        parameters = inspect.signature(self.build).parameters.values()
+        return [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
 
 
-def _conv_bn_relu(c_in: int, c_out: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()
-    )
+ARCHITECTURES: Registry[Architecture] = Registry("architecture")
 
 
-def _tiny(num_classes: int, weights: Path | None, width: int = 128) -> Split:
-    if width < 8:
-        raise ValueError(f"tiny: width must be at least 8, got {width}")
-    if weights is not None:
-        # tiny has no torchvision counterpart whose state dict could be loaded here; say so
-        # rather than silently training from scratch.
-        raise ValueError(
-            f"tiny cannot load {weights} at build time: load a partlens checkpoint with "
-            "partlens.models.load_model, or a backbone with "
-            "partlens.training.pretraining.load_backbone"
-        )
-    backbone = nn.Sequential(
-        _conv_bn_relu(3, width // 4),
-        nn.MaxPool2d(2),
-        _conv_bn_relu(width // 4, width // 2),
-        nn.MaxPool2d(2),
-        _conv_bn_relu(width // 2, width),
-        nn.MaxPool2d(2),
-    )
-    # Global *max* pooling, for both twins: behind the part masks only a few units per map are
-    # non-zero, so average pooling shrinks the task signal ~n^2/5-fold and the interpretable
-    # twin stayed at chance (bird vs rest, 64 px, 4 epochs of 800 images: test accuracy 0.58
-    # vs 0.91 ordinary). With max pooling: 0.96 interpretable (exact-mi), 0.82 ordinary.
-    classifier = nn.Sequential(
-        nn.AdaptiveMaxPool2d(1), nn.Flatten(1), nn.Linear(width, num_classes)
-    )
-    return Split(
-        backbone, _conv_bn_relu(width, width), "0", width, classifier, TINY_INPUT_SIZE, False
-    )
+def register_architecture(name: str, *, input_size: int) -> Callable[[Builder], Builder]:
+    """A decorator registering a builder as architecture ``name`` (inputs of ``input_size``)."""
 
+    def decorate(build: Builder) -> Builder:
+        description = (build.__doc__ or name).strip().splitlines()[0]
+        ARCHITECTURES.add(name, Architecture(name, build, input_size, description))
+        return build
 
-class _ChatfieldNet(nn.Module):
-    """VGG-M / VGG-S in torchvision layout (``features``, ``avgpool``, ``classifier``)."""
-
-    def __init__(self, features: nn.Sequential) -> None:
-        super().__init__()
-        self.features = features
-        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
-        self.classifier = nn.Sequential(
-            nn.Linear(512 * 6 * 6, 4096),
-            nn.ReLU(),
-            nn.Dropout(),
-            nn.Linear(4096, 4096),
-            nn.ReLU(),
-            nn.Dropout(),
-            nn.Linear(4096, 1000),
-        )
-
-
-def _lrn() -> nn.LocalResponseNorm:
-    # Caffe's LRN of the Chatfield models: size 5, alpha 5e-4, beta 0.75, k 2.
-    return nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
-
-
-def _vgg_m_network() -> _ChatfieldNet:
-    return _ChatfieldNet(
-        nn.Sequential(
-            nn.Conv2d(3, 96, 7, stride=2),
-            nn.ReLU(),
-            _lrn(),
-            nn.MaxPool2d(3, 2, ceil_mode=True),
-            nn.Conv2d(96, 256, 5, stride=2, padding=1),
-            nn.ReLU(),
-            _lrn(),
-            nn.MaxPool2d(3, 2, ceil_mode=True),
-            nn.Conv2d(256, 512, 3, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(512, 512, 3, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(512, 512, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(3, 2, ceil_mode=True),
-        )
-    )
-
-
-def _vgg_s_network() -> _ChatfieldNet:
-    return _ChatfieldNet(
-        nn.Sequential(
-            nn.Conv2d(3, 96, 7, stride=2),
-            nn.ReLU(),
-            _lrn(),
-            nn.MaxPool2d(3, 3, ceil_mode=True),
-            nn.Conv2d(96, 256, 5, stride=1, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2, 2, ceil_mode=True),
-            nn.Conv2d(256, 512, 3, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(512, 512, 3, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(512, 512, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(3, 3, ceil_mode=True),
-        )
-    )
-
-
-def _load(network: nn.Module, weights: Path | None, final_prefix: str) -> None:
-    if weights is not None:
-        load_pretrained(network, weights, replaceable_prefix=final_prefix)
-
-
-def _vgg_family(make: Callable[[], nn.Module], top_index: int, channels: int) -> Callable:
-    def build(num_classes: int, weights: Path | None) -> Split:
-        network = make()
-        final = len(network.classifier) - 1
-        _load(network, weights, f"classifier.{final}.")
-        _replace_last_linear(network.classifier, num_classes)
-        return _vgg_like_split(network, top_index, channels, PAPER_INPUT_SIZE)
-
-    return build
-
-
-def _resnet18(num_classes: int, weights: Path | None) -> Split:
-    network = tv.resnet18(weights=None)
-    _load(network, weights, "fc.")
-    network.fc = nn.Linear(network.fc.in_features, num_classes)
-    backbone = nn.Sequential(
-        network.conv1,
-        network.bn1,
-        network.relu,
-        network.maxpool,
-        network.layer1,
-        network.layer2,
-        network.layer3,
-        network.layer4[:-1],
-    )
-    classifier = nn.Sequential(network.avgpool, nn.Flatten(1), network.fc)
-    return Split(backbone, network.layer4[-1], "conv2", 512, classifier, PAPER_INPUT_SIZE, True)
-
-
-BUILDERS: dict[str, Callable[..., Split]] = {
-    "tiny": _tiny,
-    "alexnet": _vgg_family(lambda: tv.alexnet(weights=None), 10, 256),
-    "vgg_m": _vgg_family(_vgg_m_network, 12, 512),
-    "vgg_s": _vgg_family(_vgg_s_network, 11, 512),
-    "vgg16": _vgg_family(lambda: tv.vgg16(weights=None), 28, 512),
-    "resnet18": _resnet18,
-}
+    return decorate
 
 
 def default_input_size(arch: str) -> int:
     """The input side (pixels) an architecture is built for: 224 as in the paper, 112 for tiny."""
-    if arch not in BUILDERS:
-        raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(BUILDERS)}")
-    return TINY_INPUT_SIZE if arch == "tiny" else PAPER_INPUT_SIZE
+    return ARCHITECTURES.get(arch).input_size
 
 
 def list_architectures() -> list[str]:
     """Names accepted by :func:`build_model`."""
-    return list(BUILDERS)
+    return ARCHITECTURES.names()
+
+
+_HEAD_OPTIONS = {f.name for f in fields(PartModelConfig)} - {
+    "arch",
+    "interpretable",
+    "num_classes",
+    "builder_options",
+}
 
 
 def build_model(
@@ -236,60 +94,46 @@ def build_model(
     interpretable: bool = True,
     num_classes: int = 1,
     weights: str | Path | None = None,
-    **options,
+    **options: Any,
 ) -> PartModel:
     """Builds ``arch`` with the paper's interpretable head (or its ordinary twin).
 
-    Options: ``filter_loss`` (one of :data:`partlens.nn.FILTER_LOSSES`), ``batch_norm`` (BN in
-    the added layer; default True for ``tiny``, False for pretrained architectures),
-    ``identity_init`` (default: not ``batch_norm``), ``beta``, ``norm`` ("l1" | "l2"),
-    ``activation_peak`` (the loss's activation scale, see :class:`partlens.nn.FilterObjective`;
-    None: raw activations), ``input_size`` (default input side), ``width`` (``tiny`` only:
-    top-layer filters).
+    Options: ``filter_loss`` (a name of :data:`partlens.nn.FILTER_LOSS_VARIANTS`),
+    ``batch_norm`` (BN in the added layer; default True for ``tiny``, False for pretrained
+    architectures), ``identity_init`` (default: not ``batch_norm``), ``beta``, ``norm``
+    ("l1" | "l2"), ``activation_peak`` (the loss's activation scale, see
+    :class:`partlens.nn.FilterObjective`; None: raw activations), ``input_size`` (default input
+    side), and the architecture's own options (``width`` for ``tiny``: top-layer filters).
     """
-    if arch not in BUILDERS:
-        raise ValueError(f"unknown architecture {arch!r}; choose from {list_architectures()}")
+    architecture = ARCHITECTURES.get(arch)
     if num_classes < 1:
         raise ValueError(f"num_classes must be at least 1, got {num_classes}")
-    options = dict(options)
-    known = {
-        "filter_loss",
-        "batch_norm",
-        "identity_init",
-        "beta",
-        "norm",
-        "activation_peak",
-        "input_size",
-        "width",
-    }
-    unknown = sorted(set(options) - known)
-    if unknown or ("width" in options and arch != "tiny"):
-        raise ValueError(f"unknown option(s) for {arch}: {unknown or ['width']}")
-    builder_options = {"width": options["width"]} if "width" in options else {}
-    split = BUILDERS[arch](num_classes, Path(weights) if weights else None, **builder_options)
+    unknown = sorted(set(options) - _HEAD_OPTIONS - set(architecture.options))
+    if unknown:
+        raise ValueError(f"unknown option(s) for {arch}: {unknown}")
+    builder_options = {k: v for k, v in options.items() if k in architecture.options}
+    split = architecture.build(num_classes, Path(weights) if weights else None, **builder_options)
     batch_norm = bool(options.get("batch_norm", not split.pretrained_family))
-    identity_init = bool(options.get("identity_init", not batch_norm))
-    mask_options = {"beta": float(options.get("beta", 4.0)), "norm": options.get("norm", "l1")}
+    config = PartModelConfig(
+        arch=arch,
+        interpretable=interpretable,
+        num_classes=num_classes,
+        input_size=int(options.get("input_size", architecture.input_size)),
+        filter_loss=options.get("filter_loss", DEFAULT_FILTER_LOSS),
+        batch_norm=batch_norm,
+        identity_init=bool(options.get("identity_init", not batch_norm)),
+        beta=float(options.get("beta", 4.0)),
+        norm=options.get("norm", "l1"),
+        activation_peak=options.get("activation_peak", DEFAULT_ACTIVATION_PEAK),
+        builder_options=builder_options,
+    )
     head = InterpretableHead(
         split.top_block,
         split.top_conv_path,
         split.channels,
         interpretable=interpretable,
-        batch_norm=batch_norm,
-        identity_init=identity_init,
-        mask_options=mask_options,
+        batch_norm=config.batch_norm,
+        identity_init=config.identity_init,
+        mask_options={"beta": config.beta, "norm": config.norm},
     )
-    options.update(batch_norm=batch_norm, identity_init=identity_init, **mask_options)
-    options.setdefault("input_size", split.input_size)
-    options.setdefault("activation_peak", DEFAULT_ACTIVATION_PEAK)
-    return PartModel(
-        arch,
-        split.backbone,
-        head,
-        split.classifier,
-        input_size=int(options["input_size"]),
-        interpretable=interpretable,
-        num_classes=num_classes,
-        filter_loss=options.pop("filter_loss", DEFAULT_FILTER_LOSS),
-        options=options,
-    )
+    return PartModel(config, split.backbone, head, split.classifier)

@@ -9,19 +9,23 @@ from partlens.nn.loss import (
     template_scores,
 )
 from partlens.nn.mask import PartMask, part_positions
-from partlens.nn.objective import (
-    DEFAULT_ACTIVATION_PEAK,
-    DEFAULT_FILTER_LOSS,
-    FILTER_LOSSES,
-    FilterObjective,
-)
+from partlens.nn.objective import DEFAULT_ACTIVATION_PEAK, FilterObjective
 from partlens.nn.templates import template_distances, template_shapes, templates
+from partlens.nn.variants import (
+    DEFAULT_FILTER_LOSS,
+    FILTER_LOSS_VARIANTS,
+    FilterLossVariant,
+    filter_loss_names,
+    filter_loss_variant,
+    register_filter_loss,
+)
 
 __all__ = [
     "DEFAULT_ACTIVATION_PEAK",
     "DEFAULT_FILTER_LOSS",
-    "FILTER_LOSSES",
+    "FILTER_LOSS_VARIANTS",
     "LAYER_NAMES",
+    "FilterLossVariant",
     "FilterObjective",
     "InterpretableHead",
     "InterpretableLayer",
@@ -29,9 +33,12 @@ __all__ = [
     "added_conv_block",
     "assigned_mutual_information_loss",
     "assigned_template_loss",
+    "filter_loss_names",
+    "filter_loss_variant",
     "lambda_schedule",
     "mutual_information_loss",
     "part_positions",
+    "register_filter_loss",
     "template_distances",
     "template_scores",
     "template_shapes",

@@ -1,15 +1,18 @@
 """Interpretable layers: a conv block with a part mask, and the head the paper adds.
 
-The paper (Sec. 3, method-notes §1) makes two layers interpretable: the backbone's top conv
+The paper (Sec. 3, docs/method.md §1) makes two layers interpretable: the backbone's top conv
 layer and one *added* 3x3 conv layer, M -> M filters, zero padding, on top of it. Both get a
 part mask and the filter loss. :class:`InterpretableHead` wraps a given top conv block and adds
 the new layer; with ``interpretable=False`` it is the ordinary twin (same layers, no mask).
 
 Each layer's loss is computed on its post-ReLU, *unmasked* map x (a known defect of public
-ports is to use the masked map), which the layers return next to the masked one.
+ports is to use the masked map, docs/method.md §5), which the layers return next to the masked
+one. The mask itself is docs/method.md §2.3.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -33,7 +36,12 @@ class InterpretableLayer(nn.Module):
     @property
     def conv(self) -> nn.Conv2d:
         """The conv module of this layer (inside ``block``)."""
-        return self.block.get_submodule(self.conv_path)
+        conv = self.block.get_submodule(self.conv_path)
+        if not isinstance(conv, nn.Conv2d):
+            raise TypeError(
+                f"{self.conv_path!r} in the block is a {type(conv).__name__}, not Conv2d"
+            )
+        return conv
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Returns ``(output, x)``: the (masked) output and the unmasked post-ReLU map."""
@@ -52,7 +60,8 @@ def added_conv_block(channels: int, *, batch_norm: bool, identity_init: bool) ->
         with torch.no_grad():
             conv.weight.zero_()
             conv.weight[torch.arange(channels), torch.arange(channels), 1, 1] = 1.0
-            conv.bias.zero_()
+            if conv.bias is not None:  # always, as built above (bias=True)
+                conv.bias.zero_()
     layers: list[nn.Module] = [conv]
     if batch_norm:
         layers.append(nn.BatchNorm2d(channels))
@@ -72,7 +81,7 @@ class InterpretableHead(nn.Module):
         interpretable: bool,
         batch_norm: bool = True,
         identity_init: bool = False,
-        mask_options: dict | None = None,
+        mask_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         mask_options = mask_options or {}

@@ -1,12 +1,13 @@
-"""The part mask of the forward pass (paper Sec. 3.1, Fig. 4; method-notes §3).
+"""The part mask of the forward pass (paper Sec. 3.1, Fig. 4; docs/method.md §2.3).
 
 ``x_masked = relu(x * shape(T_mu_hat))`` with ``mu_hat = argmax_ij x_ij`` per image and filter.
 The mask uses the template *shape* ``max(1 - beta * d / n, -1)`` without tau (as the official
 code does), so that activation magnitudes are kept; tau only enters the loss. The mask is a
 constant with respect to mu_hat: the task loss flows through ``x`` only.
 
-The ``official`` options follow the MATLAB code: mu is the activation-weighted centroid
-(rounded) and the template lives in normalised coordinates (``linspace(-1, 1, n)``) with a
+``position="centroid"`` and ``adaptive_beta=True`` follow the MATLAB code (the ``official``
+loss variant): mu is the activation-weighted centroid (rounded) and the template lives in
+normalised coordinates (``linspace(-1, 1, n)``) with a
 per-filter beta (init 2) pulled, on training batches, toward ``clamp(3 / spatial std, 1.5, 3)``.
 """
 
@@ -63,7 +64,7 @@ class PartMask(nn.Module):
         beta: float = 4.0,
         norm: str = "l1",
         position: str = "argmax",
-        official: bool = False,
+        adaptive_beta: bool = False,
     ) -> None:
         super().__init__()
         if position not in POSITIONS:
@@ -71,8 +72,9 @@ class PartMask(nn.Module):
         self.beta = beta
         self.norm = norm
         self.position = position
-        self.official = official
-        # Per-filter beta of the official code (init 2); unused by the paper's mask.
+        # The official code's per-filter beta (init 2), pulled toward the maps' spatial spread
+        # on training batches; the paper's mask uses the fixed ``beta``.
+        self.adaptive_beta = adaptive_beta
         self.register_buffer("filter_beta", torch.full((channels,), 2.0))
         self._shape_cache: dict[tuple[int, int, str], Tensor] = {}
 
@@ -83,7 +85,7 @@ class PartMask(nn.Module):
             self._shape_cache[key] = shapes.reshape(n_h * n_w, n_h * n_w).to(device)
         return self._shape_cache[key]
 
-    def _official_mask(self, x: Tensor, mu: Tensor) -> Tensor:
+    def _adaptive_beta_mask(self, x: Tensor, mu: Tensor) -> Tensor:
         n_h, n_w = x.shape[-2:]
         rows, cols = _grid(n_h, n_w, x.device, normalised=True)
         distance = (rows[mu].unsqueeze(-1) - rows).abs() + (cols[mu].unsqueeze(-1) - cols).abs()
@@ -106,8 +108,8 @@ class PartMask(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """``relu(x * shape(T_mu_hat))``; the mask itself carries no gradient."""
         mu = part_positions(x, self.position)
-        if self.official:
-            mask = self._official_mask(x, mu)
+        if self.adaptive_beta:
+            mask = self._adaptive_beta_mask(x, mu)
         else:
             mask = self._shapes(x.shape[-2], x.shape[-1], x.device)[mu]
         return torch.relu(x * mask.view_as(x).to(x.dtype))

@@ -1,29 +1,20 @@
 """Per-layer filter objective: target categories, running Z_T, and the chosen loss variant.
 
-Variants (``TrainConfig.filter_loss``):
-
-- ``"paper-approx"``: paper Eq. 4. Each image counts under its assigned template (T_mu_hat for
-  images of the filter's target category, T^- for the others); ``Z_T`` is a running estimate
-  across training batches (an exponential moving average of ``mean exp(tr(x . T))``, seeded by
-  the first batch and refined as training goes, paper footnote 2); ``p(x)`` follows from it.
-- ``"exact-mi"``: the exact -MI of the batch over all templates, by autograd. It does not use
-  the labels, so it rewards a filter that fires on other categories and is silent on its own
-  as much as the reverse.
-- ``"assigned-mi"`` (default): Eq. 4's assignment (T_mu_hat for the target category, T^- for
-  the others), each image's term exact over the batch (``Z_T`` and ``p(x)`` by autograd).
-- ``"official"``: the MATLAB code's choices: centroid mu (see :class:`PartMask`), ``Z_T``
-  recomputed per mini-batch, and lambda scaled by ``1/epoch`` only.
+The variant (``TrainConfig.filter_loss``) is a registered
+:class:`partlens.nn.variants.FilterLossVariant`: its ``loss_form`` picks the computation below
+and its ``z_rule`` how Z_T is estimated (running across batches, per mini-batch, or exact over
+the batch by autograd).
 
 Activation scale: tau = 0.5/n^2 was made for pretrained VGG activations in the hundreds. With
 BatchNorm-sized activations (mean max ~3) ``tr(x . T)`` varies by ~0.02 across templates, the MI
 is ~2e-4 nats and its gradient ~1% of the task's: the loss does nothing. ``activation_peak``
 scales x (by a detached factor) so that the running mean max activation equals it: the loss then
 sees the paper's scale whatever the network's, and no longer rewards inflating activations
-(which made un-normalised layers run away, method-notes §11). The gradient passes to x as if
+(which made un-normalised layers run away, docs/method.md §8). The gradient passes to x as if
 unscaled, so lambda keeps the paper's meaning. None keeps the raw activations.
 Measurements behind the defaults: ``docs/filter-loss.md``.
 
-Target category of each filter (paper Sec. 3.2, method-notes §5): with one logit (single
+Target category of each filter (paper Sec. 3.2, docs/method.md §3.6): with one logit (single
 category) it is the positive label 1 for every filter. With several classes it is
 ``argmax_c mean_{I in I_c} sum_ij x_ij``, an exponential moving average per class that is
 updated from training batches only (never in eval mode).
@@ -44,14 +35,13 @@ from partlens.nn.loss import (
 )
 from partlens.nn.mask import part_positions
 from partlens.nn.templates import templates
+from partlens.nn.variants import DEFAULT_FILTER_LOSS, FilterLossVariant, filter_loss_variant
 
-FILTER_LOSSES = ("paper-approx", "exact-mi", "assigned-mi", "official")
 Z_MOMENTUM = 0.1
 CATEGORY_MOMENTUM = 0.1
 MEAN_MAX_MOMENTUM = 0.1
 DEFAULT_ACTIVATION_PEAK = 300.0
 MIN_MEAN_MAX = 1e-6
-DEFAULT_FILTER_LOSS = "assigned-mi"
 
 
 class FilterObjective(nn.Module):
@@ -71,20 +61,28 @@ class FilterObjective(nn.Module):
         if activation_peak is not None and not activation_peak > 0:
             raise ValueError(f"activation_peak must be positive or None, got {activation_peak}")
         self.activation_peak = activation_peak
-        if variant not in FILTER_LOSSES:
-            raise ValueError(f"filter_loss must be one of {FILTER_LOSSES}, got {variant!r}")
+        self.spec: FilterLossVariant = filter_loss_variant(variant)
         self.channels = channels
         self.num_classes = num_classes
-        self.variant = variant
         self.beta = beta
         self.norm = norm
-        self.position = "centroid" if variant == "official" else "argmax"
+        self.position = self.spec.mu_rule
         # Running log mean_x exp(tr(x . T)) [F, K]; empty until the first training batch.
         self.register_buffer("log_mean_exp", torch.empty(0))
         self.register_buffer("mean_max", torch.zeros(()))
         self.register_buffer("class_activation", torch.zeros(max(num_classes, 1), channels))
         self.register_buffer("class_seen", torch.zeros(max(num_classes, 1), dtype=torch.bool))
         self._template_cache: dict[tuple[int, int, str], tuple[Tensor, Tensor]] = {}
+
+    @property
+    def variant(self) -> str:
+        """The name of the filter-loss variant."""
+        return self.spec.name
+
+    def configure(self, spec: FilterLossVariant) -> None:
+        """Switches to the variant ``spec`` (its loss form, Z_T rule and mu rule)."""
+        self.spec = spec
+        self.position = spec.mu_rule
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # The running Z_T's size depends on the map size seen in training, not known at build.
@@ -151,12 +149,12 @@ class FilterObjective(nn.Module):
         # in size would grow relative to shrinking activations and silence un-normalised
         # layers trained from scratch.
         x = x + (x * (self.loss_scale(x) - 1.0)).detach()
-        if self.variant == "exact-mi":
+        if self.spec.loss_form == "exact-mi":
             return mutual_information_loss(x, flat_t.reshape(-1, n_h, n_w), prior)
         positive = labels[:, None] == self.target_categories()[None, :]
         negative_index = torch.full_like(positive, flat_t.shape[0] - 1, dtype=torch.long)
         assigned = torch.where(positive, part_positions(x, self.position), negative_index)
-        if self.variant == "assigned-mi":
+        if self.spec.loss_form == "assigned-mi":
             return assigned_mutual_information_loss(
                 x, flat_t.reshape(-1, n_h, n_w), prior, assigned
             )
@@ -181,7 +179,7 @@ class FilterObjective(nn.Module):
 
     def _log_mean_exp(self, scores: Tensor) -> Tensor:
         batch_value = batch_log_mean_exp(scores)
-        if self.variant == "official":
+        if self.spec.z_rule == "batch":
             return batch_value
         if not self.training:
             return batch_value if self.log_mean_exp.numel() == 0 else self.log_mean_exp

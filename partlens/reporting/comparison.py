@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from partlens.evaluation.schema import LayerMetrics, RunMetrics, as_run_metrics
+
 TWINS = ("interpretable", "ordinary")
+# The two metrics compared per layer and which way is better.
+METRIC_DIRECTIONS = {
+    "location_instability": "lower is better",
+    "part_interpretability": "higher is better",
+}
 # Issue 4's targets for --budget small (reported, never tuned for).
 TARGETS = {
     "location_instability_ratio": ("<=", 0.65),
@@ -15,56 +22,85 @@ TARGETS = {
     "single_accuracy_difference_points": (">=", -2.0),
     "multi_accuracy_difference_points": (">=", 0.0),
 }
+_INSTABILITY_FIELDS = {"mean", "random_reference", "oracle_reference", "excluded"}
+_INTERPRETABILITY_FIELDS = {
+    "mean",
+    "oracle_reference",
+    "rf_radius",
+    "best_part_histogram",
+    "radius_sensitivity",
+}
 
 
-def twin_summary(metrics: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+def twin_summary(metrics: RunMetrics | Mapping[str, Any], **extra: Any) -> dict[str, Any]:
     """The figures of one twin's top interpretable layer (the full metrics stay in its run's
-    metrics.json), plus ``extra`` fields such as timings."""
-    top = metrics["layers"][metrics["top_layer"]]
-    instability, interpretability = top["location_instability"], top["part_interpretability"]
+    metrics.json), plus ``extra`` fields such as timings.
+
+    ``metrics``: a RunMetrics, or decoded metrics.json content (validated; StaleMetricsError).
+    """
+    run = as_run_metrics(metrics)
+    top = run.top
     summary = {
-        "run_id": metrics["run_id"],
-        "accuracy": metrics["accuracy"],
-        "location_instability": {
-            key: instability[key]
-            for key in ("mean", "random_reference", "oracle_reference", "excluded")
-        },
-        "part_interpretability": {
-            key: interpretability[key]
-            for key in (
-                "mean",
-                "oracle_reference",
-                "rf_radius",
-                "best_part_histogram",
-                "radius_sensitivity",
-            )
-        },
-        "layers": {
-            layer: {
-                "location_instability": values["location_instability"]["mean"],
-                "part_interpretability": values["part_interpretability"]["mean"],
-            }
-            for layer, values in metrics["layers"].items()
-        },
+        "run_id": run.run_id,
+        "accuracy": run.accuracy,
+        "location_instability": top.location_instability.model_dump(
+            mode="json", include=_INSTABILITY_FIELDS
+        ),
+        "part_interpretability": top.part_interpretability.model_dump(
+            mode="json", include=_INTERPRETABILITY_FIELDS
+        ),
+        "layers": {layer: layer_means(values) for layer, values in run.layers.items()},
         **extra,
     }
-    if "per_category_accuracy" in metrics:
-        summary["per_category_accuracy"] = metrics["per_category_accuracy"]
+    if run.per_category_accuracy is not None:
+        summary["per_category_accuracy"] = dict(run.per_category_accuracy)
     return summary
+
+
+def layer_means(layer: LayerMetrics) -> dict[str, float | None]:
+    """mean_f mean_k D_fk and mean_f P_f of one layer, keyed like METRIC_DIRECTIONS."""
+    return {
+        "location_instability": layer.location_instability.mean,
+        "part_interpretability": layer.part_interpretability.mean,
+    }
+
+
+def ratio(interpretable: float | None, ordinary: float | None) -> float | None:
+    """interpretable / ordinary; None when either is undefined or the ordinary one is 0."""
+    return interpretable / ordinary if interpretable is not None and ordinary else None
+
+
+def difference_points(interpretable: float | None, ordinary: float | None) -> float | None:
+    """100 x (interpretable - ordinary): an accuracy difference in points."""
+    if interpretable is None or ordinary is None:
+        return None
+    return 100.0 * (interpretable - ordinary)
+
+
+def layer_ratios(
+    interpretable: RunMetrics, ordinary: RunMetrics
+) -> dict[str, dict[str, float | None]]:
+    """Per layer of the interpretable twin, the interpretable / ordinary ratio of each metric
+    of METRIC_DIRECTIONS (None where the ordinary twin lacks the layer or a mean)."""
+    ratios = {}
+    for name, layer in interpretable.layers.items():
+        mine = layer_means(layer)
+        theirs = layer_means(ordinary.layers[name]) if name in ordinary.layers else {}
+        ratios[name] = {key: ratio(mine[key], theirs.get(key)) for key in METRIC_DIRECTIONS}
+    return ratios
 
 
 def twin_ratios(interpretable: Mapping[str, Any], ordinary: Mapping[str, Any]) -> dict[str, Any]:
     """Interpretable / ordinary ratio of both metrics' means, and the accuracy difference in
-    points, for two twin summaries."""
-
-    def ratio(metric: str) -> float | None:
-        a, b = interpretable[metric]["mean"], ordinary[metric]["mean"]
-        return a / b if a is not None and b else None
-
+    points, for two twin summaries (see `twin_summary`)."""
     return {
-        "location_instability": ratio("location_instability"),
-        "part_interpretability": ratio("part_interpretability"),
-        "accuracy_difference_points": 100.0 * (interpretable["accuracy"] - ordinary["accuracy"]),
+        **{
+            metric: ratio(interpretable[metric]["mean"], ordinary[metric]["mean"])
+            for metric in METRIC_DIRECTIONS
+        },
+        "accuracy_difference_points": difference_points(
+            interpretable["accuracy"], ordinary["accuracy"]
+        ),
     }
 
 

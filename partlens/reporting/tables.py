@@ -1,8 +1,9 @@
 """Text tables shaped like the paper's Tables 1-7: one row per category plus the average, the
 ordinary and the interpretable twin side by side, and their ratio.
 
-Input is the ``metrics.json`` of each run (see :func:`partlens.evaluation.run.evaluate_run`); runs
-are paired into twins by architecture, task, category and multi-category loss.
+Input is the :class:`~partlens.evaluation.schema.RunMetrics` of each run (see
+:func:`partlens.evaluation.run.evaluate_run`); runs are paired into twins by architecture, task,
+category and multi-category loss.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-Metrics = Mapping[str, Any]
-Pair = dict[bool, Metrics]  # interpretable? -> metrics
+from partlens.evaluation.schema import RunMetrics, as_run_metrics
+
+Pair = dict[bool, RunMetrics]  # interpretable? -> metrics
 
 
-def format_tables(metrics_by_run: Mapping[str, Metrics]) -> str:
-    """Paper-style tables (part interpretability, location instability, accuracy, best parts)
-    of the top interpretable layer for runs given as {run name: metrics dict}.
+def format_tables(metrics_by_run: Mapping[str, RunMetrics | Mapping[str, Any]]) -> str:
+    """Paper-style tables (part interpretability mean_f P_f, location instability
+    mean_f mean_k D_fk, accuracy, best parts) of the top interpretable layer for runs given as
+    {run name: RunMetrics} (or decoded metrics.json content, validated: StaleMetricsError).
 
     Rows: each single-category category, "Avg." over them, then each multi-category run.
     Columns: ordinary, interpretable, ratio (interpretable / ordinary; accuracy: difference
@@ -24,13 +27,14 @@ def format_tables(metrics_by_run: Mapping[str, Metrics]) -> str:
     gets its column; the ratio is then "-".
     """
     groups: dict[str, dict[tuple[str, str | None], Pair]] = {}
-    for metrics in metrics_by_run.values():
-        rows = groups.setdefault(metrics["arch"], {})
-        if metrics["task"] == "single":
-            key = ("single", metrics.get("category") or metrics["categories"][-1])
+    for value in metrics_by_run.values():
+        metrics = as_run_metrics(value)
+        rows = groups.setdefault(metrics.arch, {})
+        if metrics.task == "single":
+            key = ("single", metrics.category or metrics.categories[-1])
         else:
-            key = ("multi", metrics.get("multi_loss") or "softmax")
-        rows.setdefault(key, {})[bool(metrics["interpretable"])] = metrics
+            key = ("multi", metrics.multi_loss or "softmax")
+        rows.setdefault(key, {})[metrics.interpretable] = metrics
     return "\n\n".join(_arch_tables(arch, rows) for arch, rows in groups.items())
 
 
@@ -45,18 +49,18 @@ def _arch_tables(arch: str, rows: dict[tuple[str, str | None], Pair]) -> str:
             ["ordinary", "interpretable", "ratio", "oracle"],
             single,
             multi,
-            lambda m: _layer_value(m, "part_interpretability", "mean"),
-            {"oracle": lambda m: _layer_value(m, "part_interpretability", "oracle_reference")},
+            lambda m: m.top.part_interpretability.mean,
+            {"oracle": lambda m: m.top.part_interpretability.oracle_reference},
         ),
         _table(
             f"Location instability of {arch} filters ({layer}; lower is better; paper Tables 3-6)",
             ["ordinary", "interpretable", "ratio", "random", "oracle"],
             single,
             multi,
-            lambda m: _layer_value(m, "location_instability", "mean"),
+            lambda m: m.top.location_instability.mean,
             {
-                "random": lambda m: _layer_value(m, "location_instability", "random_reference"),
-                "oracle": lambda m: _layer_value(m, "location_instability", "oracle_reference"),
+                "random": lambda m: m.top.location_instability.random_reference,
+                "oracle": lambda m: m.top.location_instability.oracle_reference,
             },
         ),
         _table(
@@ -64,7 +68,7 @@ def _arch_tables(arch: str, rows: dict[tuple[str, str | None], Pair]) -> str:
             ["ordinary", "interpretable", "diff (pts)"],
             single,
             multi,
-            lambda m: 100.0 * m["accuracy"] if m.get("accuracy") is not None else None,
+            lambda m: 100.0 * m.accuracy if m.accuracy is not None else None,
             {},
             difference=True,
         ),
@@ -74,12 +78,8 @@ def _arch_tables(arch: str, rows: dict[tuple[str, str | None], Pair]) -> str:
 
 
 def _top_layer(rows: dict[tuple[str, str | None], Pair]) -> str:
-    layers = {m["top_layer"] for pair in rows.values() for m in pair.values()}
+    layers = {m.top_layer for pair in rows.values() for m in pair.values()}
     return ", ".join(sorted(layers))
-
-
-def _layer_value(metrics: Metrics, metric: str, field: str) -> float | None:
-    return metrics["layers"][metrics["top_layer"]][metric].get(field)
 
 
 def _table(
@@ -87,8 +87,8 @@ def _table(
     columns: Sequence[str],
     single: list[tuple[str, Pair]],
     multi: list[tuple[str, Pair]],
-    value: Callable[[Metrics], float | None],
-    references: Mapping[str, Callable[[Metrics], float | None]],
+    value: Callable[[RunMetrics], float | None],
+    references: Mapping[str, Callable[[RunMetrics], float | None]],
     *,
     difference: bool = False,
 ) -> str:
@@ -96,7 +96,7 @@ def _table(
         ordinary = value(pair[False]) if False in pair else None
         interpretable = value(pair[True]) if True in pair else None
         # References depend on the images (and the measured RF), so read them from the baseline.
-        baseline = pair.get(False) or pair.get(True)
+        baseline = pair[False] if False in pair else pair[True]
         refs = [reference(baseline) for reference in references.values()]
         return [ordinary, interpretable, _compare(interpretable, ordinary, difference), *refs]
 
@@ -152,9 +152,7 @@ def _histograms(arch: str, rows: list[tuple[str, Pair]]) -> str:
             if interpretable not in pair:
                 texts.append("-")
                 continue
-            histogram = _layer_value(
-                pair[interpretable], "part_interpretability", "best_part_histogram"
-            )
+            histogram = pair[interpretable].top.part_interpretability.best_part_histogram
             counts = " ".join(f"{part} {count}" for part, count in histogram.items())
             texts.append(f"{counts} ({_largest_share(histogram)})")
         lines.append(f"  {name}: {texts[0]} | {texts[1]}")

@@ -6,6 +6,7 @@ run launched from any of them means the same thing.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -54,7 +55,18 @@ class RunConfig(BaseModel):
     epochs: int = Field(default=2, ge=1, le=1000)
     batch_size: int = Field(default=32, ge=1, le=4096)
     lr: float = Field(default=0.01, gt=0, le=10)
-    filter_loss: Literal["paper-approx", "exact-mi", "assigned-mi", "official"] = "assigned-mi"
+    lr_final: float | None = Field(
+        default=None, gt=0, le=10, description="Decay lr geometrically to this by the last epoch."
+    )
+    width: int | None = Field(
+        default=None, ge=8, le=4096, description="tiny only: filters of its top layers."
+    )
+    weights: str | None = Field(
+        default=None,
+        description="A state dict (torchvision layout for the torchvision architectures) loaded "
+        "into the network at build time.",
+    )
+    filter_loss: str = Field(default="assigned-mi", description="A registered filter-loss variant.")
     multi_loss: Literal["softmax", "logistic"] = "softmax"
     seed: int = Field(default=0, ge=0)
     max_steps: int | None = Field(default=None, ge=1)
@@ -68,6 +80,26 @@ class RunConfig(BaseModel):
         if arch not in known:
             raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(known)}")
         return arch
+
+    @field_validator("filter_loss")
+    @classmethod
+    def _filter_loss_known(cls, name: str) -> str:
+        from partlens.nn import filter_loss_variant
+
+        return filter_loss_variant(name).name
+
+    @field_validator("weights")
+    @classmethod
+    def _weights_exist(cls, weights: str | None) -> str | None:
+        if weights is not None and not Path(weights).is_file():
+            raise ValueError(f"weights file {weights} does not exist")
+        return weights
+
+    @model_validator(mode="after")
+    def _width_only_for_tiny(self) -> RunConfig:
+        if self.width is not None and self.arch != "tiny":
+            raise ValueError(f"width applies to tiny only, not {self.arch}")
+        return self
 
     @model_validator(mode="after")
     def _default_image_size(self) -> RunConfig:
@@ -119,8 +151,16 @@ def build_run_model(config: dict[str, Any]) -> Any:
     """A fresh model for the run's architecture and kind."""
     from partlens.models import build_model
 
+    options: dict[str, Any] = {"input_size": config["dataset"]["image_size"]}
+    if config.get("width") is not None:
+        options["width"] = config["width"]
     return build_model(
-        config["arch"], interpretable=config["interpretable"], num_classes=num_classes(config)
+        config["arch"],
+        interpretable=config["interpretable"],
+        num_classes=num_classes(config),
+        weights=config.get("weights"),
+        filter_loss=config["filter_loss"],
+        **options,
     )
 
 
@@ -132,6 +172,7 @@ def train_config(config: dict[str, Any], device: str = "auto") -> Any:
         epochs=config["epochs"],
         batch_size=config["batch_size"],
         lr=config["lr"],
+        lr_final=config.get("lr_final"),
         task=config["dataset"]["task"],
         multi_loss=config["multi_loss"],
         filter_loss=config["filter_loss"],

@@ -1,12 +1,12 @@
-"""``partlens reproduce``: the paper's comparison of interpretable and ordinary CNNs (issue 4).
+"""``partlens reproduce``: the paper's comparison of interpretable and ordinary CNNs.
 
 Protocol: pretrain an ordinary backbone on the built-in multi-category task (the stand-in for
 ImageNet; cached in the data dir and reused) or take a user's weights file; then, for every
 built-in category, a single-category twin pair (interpretable and ordinary: same data, seed and
 budget, both fine-tuned from the same backbone with a fresh added layer and classifier), and one
-multi-category softmax twin pair. Every run is trained with :func:`partlens.training.loop.train`,
-its maps are precomputed as the worker does, it is evaluated with
-:func:`partlens.evaluation.run.evaluate_run`, and the paper-style tables are printed and returned.
+multi-category softmax twin pair. Every run goes through
+:func:`partlens.runs.pipeline.run_pipeline`, as a worker's run does, and the paper-style tables
+are printed and returned. What the budgets measured: ``docs/reproduction.md``.
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ from typing import Any
 import torch
 
 from partlens.data import BUILTIN_CATEGORIES, flip_sample, load_dataset
-from partlens.evaluation.features import precompute_features
-from partlens.evaluation.run import evaluate_run
-from partlens.models import build_model, save_checkpoint
-from partlens.nn import DEFAULT_ACTIVATION_PEAK
+from partlens.nn import DEFAULT_ACTIVATION_PEAK, DEFAULT_FILTER_LOSS, filter_loss_variant
 from partlens.reporting.comparison import (
     TWINS,
     average_twins,
@@ -36,22 +33,22 @@ from partlens.reporting.comparison import (
 )
 from partlens.reporting.tables import format_tables
 from partlens.runs.config import RunConfig
+from partlens.runs.pipeline import run_pipeline
 from partlens.store import RunArtifacts
-from partlens.store.atomic_io import atomic_write_json, publish_dir
-from partlens.training.loop import (
-    DEFAULT_FILTER_LOSS,
-    DEFAULT_FILTER_LOSS_WEIGHTS,
-    TrainConfig,
-    train,
-)
-from partlens.training.pretraining import load_backbone, pretrain_backbone, read_backbone
+from partlens.store.atomic_io import atomic_write_json
+from partlens.training import TrainConfig
+from partlens.training.pretraining import pretrain_backbone, read_backbone
 
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Budget:
-    """Sizes of one reproduction (images per split, epochs, input side, tiny's width)."""
+    """Sizes of one reproduction (images per split, epochs, input side, tiny's width).
+
+    Fine-tuning decays ``lr`` to ``lr_final`` geometrically; pretraining decays ``pretrain_lr``
+    tenfold.
+    """
 
     image_size: int
     width: int | None  # filters of tiny's top layers; None: the architecture's own
@@ -64,10 +61,6 @@ class Budget:
     multi_eval_images: int
     multi_epochs: int
     batch_size: int = 32
-    # Fine-tuning decays lr to lr_final geometrically; pretraining decays pretrain_lr tenfold.
-    # Measured on tiny (width 64, 112 px, global max pooling), 6-way pretraining on 2400
-    # images: lr 0.01 reached train accuracy 0.85 in 8 epochs, 0.05 only 0.33 in 15, and 0.15
-    # stayed at chance.
     lr: float = 0.01
     lr_final: float = 0.001
     pretrain_lr: float = 0.01
@@ -75,18 +68,50 @@ class Budget:
     max_steps: int | None = None
 
 
+# 112 px gives tiny 14 x 14 top maps, as VGG-16's at 224 px, so part interpretability is not
+# capped by the grid; pretraining runs to convergence, since an underfit backbone made the masks
+# cost the interpretable twins far more accuracy (docs/reproduction.md).
 BUDGETS: dict[str, Budget] = {
-    # 112 px gives tiny 14 x 14 top maps, as VGG-16's at 224 px: at the paper's 0.5% threshold
-    # about one unit per image is valid, so part interpretability is not capped by the grid.
-    # Width 64 halves tiny's CPU time. The multi-category twins get 12 epochs: with 6 the
-    # interpretable one was still adapting to its masks (test accuracy 0.78, 0.885 with 12;
-    # the ordinary twin 0.928 and 0.957). Pretraining 7,200 x 20: with 2,400 x 8 the backbone
-    # underfit (train accuracy 0.84) and the masks cost the interpretable twins 8.6 points
-    # single-category and 18 multi-category; converged, 4.7 and 4.7 (docs/reproduction.md).
-    "small": Budget(112, 64, 7200, 20, 512, 400, 8, 1200, 600, 12),
-    "paper": Budget(112, None, 7200, 20, 2400, 800, 20, 4800, 1200, 16),
+    "small": Budget(
+        image_size=112,
+        width=64,
+        pretrain_images=7200,
+        pretrain_epochs=20,
+        train_images=512,
+        eval_images=400,
+        epochs=8,
+        multi_train_images=1200,
+        multi_eval_images=600,
+        multi_epochs=12,
+    ),
+    "paper": Budget(
+        image_size=112,
+        width=None,
+        pretrain_images=7200,
+        pretrain_epochs=20,
+        train_images=2400,
+        eval_images=800,
+        epochs=20,
+        multi_train_images=4800,
+        multi_eval_images=1200,
+        multi_epochs=16,
+    ),
     # Only for tests: a handful of steps on two categories.
-    "test": Budget(64, 16, 24, 1, 24, 16, 1, 24, 24, 1, batch_size=8, categories=2, max_steps=2),
+    "test": Budget(
+        image_size=64,
+        width=16,
+        pretrain_images=24,
+        pretrain_epochs=1,
+        train_images=24,
+        eval_images=16,
+        epochs=1,
+        multi_train_images=24,
+        multi_eval_images=24,
+        multi_epochs=1,
+        batch_size=8,
+        categories=2,
+        max_steps=2,
+    ),
 }
 
 
@@ -137,7 +162,7 @@ def reproduce(
     seed: int = 0,
     device: str = "cpu",
 ) -> dict[str, Any]:
-    """Train and evaluate interpretable / ordinary twins on the built-in dataset (issue 4).
+    """Train and evaluate interpretable / ordinary twins on the built-in dataset.
 
     budget: "small" (under 25 minutes on 2 CPU cores) or "paper". weights: a backbone to start
     from instead of the cached built-in pretraining (a partlens checkpoint folder or state-dict
@@ -165,7 +190,8 @@ def reproduce(
         backbone, pretrained = _pretrained(
             arch, budget, plan, Path(data_dir), seed, device, options, say
         )
-    context = _Context(arch, plan, seed, device, options, backbone, root / "runs", say)
+    torchvision_weights = options.pop("weights", None)
+    context = _Context(arch, plan, seed, device, torchvision_weights, backbone, root / "runs", say)
     categories = BUILTIN_CATEGORIES[: plan.categories]
     single = {category: context.twin_pair("single", category) for category in categories}
     multi = context.twin_pair("multi", None)
@@ -179,7 +205,7 @@ def reproduce(
             **asdict(plan),
             "seed": seed,
             "filter_loss": DEFAULT_FILTER_LOSS,
-            "filter_loss_weight": DEFAULT_FILTER_LOSS_WEIGHTS[DEFAULT_FILTER_LOSS],
+            "filter_loss_weight": filter_loss_variant(DEFAULT_FILTER_LOSS).default_weight,
             "activation_peak": DEFAULT_ACTIVATION_PEAK,
         },
         "pretrained": pretrained,
@@ -267,14 +293,14 @@ class _Context:
         plan: Budget,
         seed: int,
         device: str,
-        options: dict[str, Any],
+        weights: str | None,
         backbone: dict[str, torch.Tensor] | None,
         runs_dir: Path,
         say: Progress,
     ) -> None:
         self.arch, self.plan, self.seed, self.device = arch, plan, seed, device
-        self.options, self.backbone, self.runs_dir, self.say = options, backbone, runs_dir, say
-        self.metrics: dict[str, dict[str, Any]] = {}
+        self.weights, self.backbone, self.runs_dir, self.say = weights, backbone, runs_dir, say
+        self.metrics: dict[str, Any] = {}
 
     def twin_pair(self, task: str, category: str | None) -> dict[str, Any]:
         """Train and evaluate both twins on one task; their summaries and ratios."""
@@ -293,6 +319,9 @@ class _Context:
             epochs=plan.multi_epochs if multi else plan.epochs,
             batch_size=plan.batch_size,
             lr=plan.lr,
+            lr_final=plan.lr_final,
+            width=plan.width,
+            weights=self.weights,
             filter_loss=DEFAULT_FILTER_LOSS,
             multi_loss="softmax",
             seed=self.seed,
@@ -312,44 +341,23 @@ class _Context:
         spec = run_config["dataset"]
         name = f"{spec['task']}-{spec['category'] or 'all'}-{TWINS[0 if interpretable else 1]}"
         self.say(f"training {name}")
-        run_config = {**run_config, "interpretable": interpretable}
-        # Same seed for both twins: the fresh layers start from the same weights.
-        torch.manual_seed(self.seed)
-        model = build_model(
-            self.arch,
-            interpretable=interpretable,
-            num_classes=len(train_set.categories) if spec["task"] == "multi" else 1,
-            **self.options,
-        )
-        if self.backbone is not None:
-            load_backbone(model, self.backbone)
-        config = TrainConfig(
-            epochs=run_config["epochs"],
-            batch_size=run_config["batch_size"],
-            lr=run_config["lr"],
-            lr_final=self.plan.lr_final,
-            task=spec["task"],
-            multi_loss=run_config["multi_loss"],
-            filter_loss=run_config["filter_loss"],
-            seed=run_config["seed"],
-            device=self.device,
-            max_steps=run_config["max_steps"],
-        )
-        started = time.perf_counter()
-        result = train(model, train_set, config, callbacks=[_EpochReporter(name, self.say)])
-        trained = time.perf_counter()
         artifacts = RunArtifacts(self.runs_dir, name)
-        with publish_dir(artifacts.model_dir) as staging:
-            save_checkpoint(model, staging, run_config=run_config)
-        precompute_features(model, run_config, artifacts, dataset=eval_set)
-        metrics = evaluate_run(artifacts, device=self.device)
-        self.metrics[name] = metrics
-        last = result.history[-1] if result.history else None
+        result = run_pipeline(
+            {**run_config, "interpretable": interpretable},
+            artifacts,
+            device=self.device,
+            callbacks=[_EpochReporter(name, self.say)],
+            backbone=self.backbone,
+            train_set=train_set,
+            eval_set=eval_set,
+        )
+        self.metrics[name] = result.metrics
+        last = result.train.history[-1] if result.train.history else None
         return twin_summary(
-            metrics,
+            result.metrics,
             metrics_path=str(artifacts.metrics_path),
-            train_s=trained - started,
-            evaluate_s=time.perf_counter() - trained,
+            train_s=result.train_s,
+            evaluate_s=result.evaluate_s,
             train_accuracy=last.accuracy if last else None,
             train_task_loss=last.task_loss if last else None,
         )

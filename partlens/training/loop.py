@@ -8,19 +8,8 @@ optimizer momentum, running statistics, RNG, position in the epoch) ends with th
 weights as an uninterrupted one. On CUDA: bf16 autocast and channels_last.
 
 The filter-loss weight follows the paper, ``lambda = filter_loss_weight * mean max x / t`` in
-epoch t (``"official"``: ``filter_loss_weight / t``).
-
-Defaults (measured; the tables are in ``docs/filter-loss.md``): the loss is ``"assigned-mi"``
-(paper Eq. 4's assignment of T_mu_hat / T^- by label, exact over the batch, autograd), on
-activations scaled to ``activation_peak`` = 300. Each variant's default weight puts its
-gradient-norm ratio ``||lambda dLoss_f|| / ||dL_task||`` on the interpretable layers near 0.25
-at the start of fine-tuning: at that ratio assigned-mi cost no accuracy beyond the mask's own
-cost and lowered location instability; at ~0.7 it cost 3-9 accuracy points. Two exceptions:
-``"paper-approx"`` (0.3, ratio ~0.06 at the start): its Eq. 4 gradient grows as the maps
-sharpen, and at the ratio-0.25 weight (1.0) it unsettled fine-tuning from a converged backbone
-(cat: task loss 0.74 -> 1.89 in two epochs, test accuracy 55.5%; 0.3: 91.7%). ``"official"``
-likewise (5, ratio ~0.07; at 20 the cat twin's task loss doubled in epoch 2 and it ended at
-76.0%; at 5, 93.0%).
+epoch t (or the variant's own rule, see :class:`partlens.nn.FilterLossVariant`); unset, it is the
+variant's ``default_weight``. The measurements behind the defaults are in ``docs/filter-loss.md``.
 """
 
 from __future__ import annotations
@@ -41,18 +30,11 @@ from torch.utils.data import DataLoader, Dataset
 from partlens.data import collate_samples
 from partlens.models import PartModel, load_model, save_checkpoint
 from partlens.models.checkpoint import META_FILE, WEIGHTS_FILE, read_checkpoint_meta
-from partlens.nn import DEFAULT_FILTER_LOSS, FILTER_LOSSES, lambda_schedule
+from partlens.nn import DEFAULT_FILTER_LOSS, FILTER_LOSS_VARIANTS, filter_loss_variant
 
 TRAINING_STATE_FILE = "training_state.safetensors"
 TASKS = ("single", "multi")
 MULTI_LOSSES = ("softmax", "logistic")
-# filter_loss_weight per variant when the config leaves it None (see the module docstring).
-DEFAULT_FILTER_LOSS_WEIGHTS = {
-    "assigned-mi": 5.0,
-    "exact-mi": 0.2,
-    "paper-approx": 0.3,
-    "official": 5.0,
-}
 
 __all__ = [
     "TrainCallback",
@@ -99,8 +81,9 @@ class TrainConfig:
                 f"multi_loss must be one of {MULTI_LOSSES}, got {self.multi_loss!r}",
             ),
             (
-                self.filter_loss in FILTER_LOSSES,
-                f"filter_loss must be one of {FILTER_LOSSES}, got {self.filter_loss!r}",
+                self.filter_loss in FILTER_LOSS_VARIANTS,
+                f"filter_loss must be one of {FILTER_LOSS_VARIANTS.names()}, "
+                f"got {self.filter_loss!r}",
             ),
             (
                 self.filter_loss_weight is None or self.filter_loss_weight >= 0,
@@ -204,12 +187,8 @@ def _epoch_lr(config: TrainConfig, epoch: int) -> float:
 
 
 def _filter_lambda(model: PartModel, config: TrainConfig, epoch: int) -> float | Tensor:
-    weight = config.filter_loss_weight
-    if weight is None:
-        weight = DEFAULT_FILTER_LOSS_WEIGHTS[config.filter_loss]
-    if config.filter_loss == "official":
-        return weight / epoch
-    return lambda_schedule(weight, model.mean_max_activation(), epoch)
+    variant = filter_loss_variant(config.filter_loss)
+    return variant.filter_lambda(config.filter_loss_weight, model.mean_max_activation(), epoch)
 
 
 def _check_model(model: PartModel, config: TrainConfig) -> None:

@@ -140,7 +140,9 @@ def _u(rng: np.random.Generator, bounds: Range) -> float:
     return float(rng.uniform(*bounds))
 
 
-def _limb(shapes: Shapes, root: complex, length, radius, swing, knee) -> tuple[list, list[int]]:
+def _limb(
+    shapes: Shapes, root: complex, length: float, radius: float, swing: float, knee: float
+) -> tuple[list[complex], list[int]]:
     """A two-segment leg hanging from `root`; returns its joints and its capsules' indices."""
     upper = root + 0.5 * length * complex(math.sin(swing), math.cos(swing))
     foot = upper + 0.5 * length * complex(math.sin(swing + knee), math.cos(swing + knee))
@@ -150,10 +152,14 @@ def _limb(shapes: Shapes, root: complex, length, radius, swing, knee) -> tuple[l
     ]
 
 
-def _legs(rng, shapes: Shapes, plan: BodyPlan, rx: float, ry: float) -> tuple[_Draft, dict]:
+def _legs(
+    rng: np.random.Generator, shapes: Shapes, plan: BodyPlan, rx: float, ry: float
+) -> tuple[_Draft, dict[str, complex]]:
     per_group, length_range, radius_range, attach = plan.legs
     length, radius = _u(rng, length_range), _u(rng, radius_range)
-    far, near, landmarks = [], [], {}
+    far: _Draft = []
+    near: _Draft = []
+    landmarks: dict[str, complex] = {}
     for part, landmark, x in (
         ("front_legs", "front_leg", attach),
         ("back_legs", "back_leg", -attach),
@@ -173,7 +179,9 @@ def _legs(rng, shapes: Shapes, plan: BodyPlan, rx: float, ry: float) -> tuple[_D
     return far + near, landmarks
 
 
-def _tail(rng, shapes: Shapes, plan: BodyPlan, rx: float, ry: float) -> tuple[_Draft, complex]:
+def _tail(
+    rng: np.random.Generator, shapes: Shapes, plan: BodyPlan, rx: float, ry: float
+) -> tuple[_Draft, complex]:
     length_range, root_r, tip_r, angle_range, curl_range = plan.tail
     length, angle, curl = _u(rng, length_range), _u(rng, angle_range), _u(rng, curl_range)
     joints = [complex(-0.88 * rx, -0.25 * ry)]
@@ -189,10 +197,11 @@ def _tail(rng, shapes: Shapes, plan: BodyPlan, rx: float, ry: float) -> tuple[_D
     return pieces, polyline_point(joints, 0.62)
 
 
-def _head(rng, shapes: Shapes, plan: BodyPlan, centre: complex) -> _Draft:
+def _head(rng: np.random.Generator, shapes: Shapes, plan: BodyPlan, centre: complex) -> _Draft:
     hrx, hry, tilt_range = plan.head
     tilt = _u(rng, tilt_range)
-    behind, front = [], [("head", "body", shapes.ellipse(centre, hrx, hry, tilt))]
+    behind: _Draft = []
+    front: _Draft = [("head", "body", shapes.ellipse(centre, hrx, hry, tilt))]
     forward = complex(math.cos(tilt), math.sin(tilt))
     up = complex(math.sin(tilt), -math.cos(tilt))
     if plan.muzzle is not None:
@@ -209,8 +218,8 @@ def _head(rng, shapes: Shapes, plan: BodyPlan, centre: complex) -> _Draft:
         for shift in (-0.35, 0.25):
             root = ear_base + forward * hrx * shift
             tip = root + up * rng.uniform(0.3, 0.42) + forward * rng.uniform(-0.12, 0.08)
-            ear = [root - forward * 0.14, tip, root + forward * 0.14]
-            behind.append(("head", "body", shapes.polygon(ear)))
+            outline = [root - forward * 0.14, tip, root + forward * 0.14]
+            behind.append(("head", "body", shapes.polygon(outline)))
     elif plan.ears == "floppy":
         root = centre - forward * hrx * 0.3 + up * hry * 0.5
         ear_angle = math.atan2(-up.imag, -up.real) + rng.uniform(-0.5, 0.1)

@@ -7,7 +7,7 @@ import torch
 
 from partlens.data.builtin.animals import BODY_PLANS, LANDMARK_NAMES, PART_NAMES
 from partlens.data.builtin.render import render_scene
-from partlens.data.dataset import SPLITS, PartDataset
+from partlens.data.dataset import SPLITS, PartDataset, register_dataset
 from partlens.data.transforms import flip_sample
 from partlens.data.types import Sample
 
@@ -16,6 +16,7 @@ DEFAULT_SIZES = {"train": 1200, "test": 400}
 BACKGROUND = "background"
 
 
+@register_dataset("builtin", needs_root=False)
 class BuiltinDataset(PartDataset):
     """Bounding-box crops of procedural animals with part masks and landmarks.
 
@@ -66,7 +67,7 @@ class BuiltinDataset(PartDataset):
         if task == "single":
             self.categories = ["negative", category]
             negatives = [c for c in BUILTIN_CATEGORIES if c != category] + [BACKGROUND]
-            n_pos = int(round(positive_fraction * size))
+            n_pos = round(positive_fraction * size)
             kinds = [category] * n_pos + [
                 negatives[k % len(negatives)] for k in range(size - n_pos)
             ]

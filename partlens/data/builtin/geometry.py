@@ -12,7 +12,7 @@ import cmath
 import math
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 import numpy as np
 
@@ -39,7 +39,7 @@ def direction(angle: float) -> complex:
 
 def polyline_point(points: Sequence[complex], fraction: float) -> complex:
     """The point at `fraction` of the arc length along a polyline."""
-    lengths = [abs(b - a) for a, b in zip(points[:-1], points[1:], strict=True)]
+    lengths = [abs(b - a) for a, b in pairwise(points)]
     remaining = fraction * sum(lengths)
     for k, length in enumerate(lengths):
         if remaining <= length or k == len(lengths) - 1:

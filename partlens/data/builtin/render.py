@@ -10,16 +10,18 @@ from 1-D factors (small matrix products), never evaluated pixel by pixel.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageChops, ImageDraw
 
 from partlens.data.builtin import geometry as geo
 from partlens.data.builtin.animals import LANDMARK_PARTS, PART_NAMES, Animal, build_animal
 
-# Object scale in the uncropped scene (share of the image side): a 2x range, as the issue asks.
+# Object scale in the uncropped scene (share of the image side): a 2x range of object sizes.
 SCENE_SCALE: tuple[float, float] = (0.35, 0.7)
 OCCLUSION_PROBABILITY = 0.25
 FLIP_PROBABILITY = 0.5
@@ -57,8 +59,8 @@ _GROUND_KINDS = ("stripes", "patches", "spots")
 class Scene:
     """A rendered image with its per-pixel part index (0: no part, k + 1: PART_NAMES[k])."""
 
-    image: np.ndarray
-    part_map: np.ndarray
+    image: NDArray[np.uint8]  # [size, size, 3]
+    part_map: NDArray[np.uint8]  # [size, size]
     landmarks: dict[str, tuple[float, float]]
     bbox: tuple[float, float, float, float] | None
 
@@ -71,7 +73,13 @@ class _Canvas:
     polygons: list[list[float]] = field(default_factory=list)
     codes: list[int] = field(default_factory=list)
 
-    def add(self, vertices: np.ndarray, spans, parts, looks) -> None:
+    def add(
+        self,
+        vertices: NDArray[np.float64],
+        spans: Sequence[slice],
+        parts: Sequence[int],
+        looks: Sequence[int],
+    ) -> None:
         """Queue the polygons `vertices[span]` (pixel coordinates), one per span."""
         # PIL puts pixel centres at integers; our continuous frame has them at +0.5. One
         # tolist for all polygons: per-polygon numpy calls showed up in the profile.
@@ -90,23 +98,23 @@ class _Canvas:
 
 
 @lru_cache(maxsize=8)
-def _pixel_centres(size: int) -> np.ndarray:
-    return np.arange(size) + 0.5
+def _pixel_centres(size: int) -> NDArray[np.float64]:
+    return np.arange(size, dtype=np.float64) + 0.5
 
 
 @lru_cache(maxsize=32)
-def _bilinear_weights(size: int, cells: int) -> np.ndarray:
+def _bilinear_weights(size: int, cells: int) -> NDArray[np.float32]:
     # [size, cells] weights of PIL's bilinear upsampling (pixel centres aligned, edges clamped).
     position = np.clip(_pixel_centres(size) * cells / size - 0.5, 0, cells - 1)
     weights = 1.0 - np.abs(position[:, None] - np.arange(cells))
     return np.maximum(weights, 0.0).astype(np.float32)
 
 
-def _colour(rng: np.random.Generator) -> np.ndarray:
+def _colour(rng: np.random.Generator) -> NDArray[np.float32]:
     return rng.uniform(15.0, 240.0, size=3).astype(np.float32)
 
 
-def _ground_colour(rng: np.random.Generator, *coat: np.ndarray) -> np.ndarray:
+def _ground_colour(rng: np.random.Generator, *coat: NDArray[np.float32]) -> NDArray[np.float32]:
     """A background colour at least MIN_CONTRAST away from every coat colour (a few tries), so
     that the animal stands out from the ground while distractors may still share its coat."""
     coat_points = [c.tolist() for c in coat]
@@ -117,15 +125,19 @@ def _ground_colour(rng: np.random.Generator, *coat: np.ndarray) -> np.ndarray:
     return colour
 
 
-def _smooth_noise(rng, size: int, cells: int, scale: float, offset: float) -> np.ndarray:
+def _smooth_noise(
+    rng: np.random.Generator, size: int, cells: int, scale: float, offset: float
+) -> NDArray[np.float32]:
     """Blobby noise in [offset, offset + scale] (float32 [size, size]): a random `cells` x
     `cells` grid upsampled bilinearly, as two small matrix products."""
     weights = _bilinear_weights(size, cells)
     grid = (scale * rng.random((cells, cells)) + offset).astype(np.float32)
-    return weights @ grid @ weights.T
+    return (weights @ grid @ weights.T).astype(np.float32, copy=False)
 
 
-def _wave_factors(phase: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _wave_factors(
+    phase: NDArray[np.float64], size: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Factors (rows [S, 2], columns [2, S]) whose product is sin(a x + b y + c) over the pixel
     centres (x, y), for phase = (a, b, c): sin(p + q) = sin p cos q + cos p sin q, so a wave
     over the whole image costs one small matrix product instead of a sine per pixel."""
@@ -134,7 +146,9 @@ def _wave_factors(phase: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]
     return np.stack([np.sin(y), np.cos(y)], axis=1), np.stack([np.cos(x), np.sin(x)])
 
 
-def _pattern(rng, kind: str, to_pattern: np.ndarray, size: int, period: float) -> np.ndarray:
+def _pattern(
+    rng: np.random.Generator, kind: str, to_pattern: NDArray[np.float64], size: int, period: float
+) -> NDArray[np.uint8]:
     """Texture weight (uint8, 255 = second colour) of every pixel; the 2x3 map `to_pattern`
     takes pixel centres to pattern coordinates (u, v), measured in units of `period`."""
     if kind == "plain":
@@ -156,12 +170,14 @@ def _pattern(rng, kind: str, to_pattern: np.ndarray, size: int, period: float) -
     return np.clip(weight, 0.0, 255.0, out=weight).astype(np.uint8)
 
 
-def _turn(angle: float) -> np.ndarray:
+def _turn(angle: float) -> NDArray[np.float64]:
     c, s = np.cos(angle), np.sin(angle)
     return np.array([[c, s], [-s, c]])
 
 
-def _texture_fields(rng, size: int, model_to_pixel: np.ndarray, scale: float):
+def _texture_fields(
+    rng: np.random.Generator, size: int, model_to_pixel: NDArray[np.float64], scale: float
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
     """uint8 texture weights of the animal's coat (in its model frame, so it deforms with the
     body) and of the background."""
     to_model = geo.invert(model_to_pixel)
@@ -176,7 +192,9 @@ def _texture_fields(rng, size: int, model_to_pixel: np.ndarray, scale: float):
     return coat, ground
 
 
-def _random_shape(rng, shapes: geo.Shapes, centre: complex, radius: float) -> None:
+def _random_shape(
+    rng: np.random.Generator, shapes: geo.Shapes, centre: complex, radius: float
+) -> None:
     kind = rng.integers(3)
     if kind == 0:
         shapes.ellipse(centre, radius, radius * rng.uniform(0.3, 1.0), rng.uniform(0, np.pi))
@@ -188,7 +206,9 @@ def _random_shape(rng, shapes: geo.Shapes, centre: complex, radius: float) -> No
         shapes.polygon([centre + radius * complex(math.cos(a), math.sin(a)) for a in angles])
 
 
-def _framing(rng, size: int, extent: np.ndarray, framing: str) -> np.ndarray:
+def _framing(
+    rng: np.random.Generator, size: int, extent: NDArray[np.float64], framing: str
+) -> NDArray[np.float64]:
     """Affine map from the posed model frame to pixels: the object's bbox fills the image
     ("crop", as the paper prepares inputs) or sits at a random place and scale ("scene")."""
     (x0, y0), (x1, y1) = extent
@@ -223,7 +243,7 @@ def _black(size: int) -> Image.Image:
     return Image.new("RGB", (size, size))
 
 
-def _lookup(codes: Image.Image, colours: np.ndarray) -> Image.Image:
+def _lookup(codes: Image.Image, colours: NDArray[np.float32]) -> Image.Image:
     """RGB image of the code map with the colour of each code's look (a PIL palette)."""
     indexed = codes.copy()
     palette = np.repeat(np.clip(colours, 0, 255).astype(np.uint8), 1 << _PART_BITS, axis=0)
@@ -231,7 +251,13 @@ def _lookup(codes: Image.Image, colours: np.ndarray) -> Image.Image:
     return indexed.convert("RGB")
 
 
-def _paint(rng, codes_image: Image.Image, fields, colours_a, colours_b):
+def _paint(
+    rng: np.random.Generator,
+    codes_image: Image.Image,
+    fields: tuple[NDArray[np.uint8], NDArray[np.uint8]],
+    colours_a: NDArray[np.float32],
+    colours_b: NDArray[np.float32],
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
     """Colour the code map (two colours per look, mixed by its texture field) and light it;
     returns (part map, uint8 image). Per-pixel blending runs in PIL's C code, which made the
     generator about twice as fast as the same arithmetic on float numpy images."""
@@ -252,7 +278,9 @@ def _paint(rng, codes_image: Image.Image, fields, colours_a, colours_b):
     return part_map, np.array(ImageChops.add(lit, noise, scale=1.0, offset=-128))
 
 
-def _place(rng, animal: Animal, size: int, framing: str) -> tuple[np.ndarray, np.ndarray]:
+def _place(
+    rng: np.random.Generator, animal: Animal, size: int, framing: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Pose the animal (flip, small rotation) and frame it: its vertices in pixels, and the
     2x3 map from its model frame to pixels."""
     flip = -1.0 if rng.random() < FLIP_PROBABILITY else 1.0
@@ -262,6 +290,70 @@ def _place(rng, animal: Animal, size: int, framing: str) -> tuple[np.ndarray, np
     return geo.apply(placement, posed), geo.compose(placement, pose)
 
 
+def _palette(rng: np.random.Generator) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """First and second colour of every look (_GROUND, _GROUND_SWAPPED, _ACCENT, _COAT,
+    _SHADE), each float32 [5, 3]."""
+    # Coat colours are drawn independently of the category: categories differ only in shape.
+    body, second, accent = _colour(rng), _colour(rng), _colour(rng)
+    second = body + np.float32(COAT_CONTRAST) * (second - body)
+    ground_a, ground_b = _ground_colour(rng, body, second), _ground_colour(rng, body, second)
+    ground_b = ground_a + np.float32(GROUND_CONTRAST) * (ground_b - ground_a)
+    shade = np.float32(0.65)
+    colours_a = np.stack([ground_a, ground_b, accent, body, shade * body])
+    colours_b = np.stack([ground_b, ground_a, accent, second, shade * second])
+    return colours_a, colours_b
+
+
+def _distractor_look(rng: np.random.Generator) -> int:
+    kind = rng.random()
+    if kind < DISTRACTOR_COAT_SHARE:
+        return _COAT
+    if kind < DISTRACTOR_COAT_SHARE + 0.15:
+        return _ACCENT
+    return _GROUND_SWAPPED
+
+
+def _clutter(
+    rng: np.random.Generator, size: int, unit: float, landmarks: NDArray[np.float64] | None
+) -> tuple[geo.Shapes, list[int]]:
+    """Distractor shapes (with their looks) and, near a random landmark, maybe one occluder,
+    all in pixels; the occluder (if any) is the shape after the distractors."""
+    # Distractors share the animal's colours and coat, so colour/texture cannot find parts.
+    shapes, looks = geo.Shapes(), []
+    for _ in range(int(rng.integers(*DISTRACTORS))):
+        centre = rng.uniform(0, size, size=2)
+        radius = unit * rng.uniform(0.25, 0.8)
+        looks.append(_distractor_look(rng))
+        _random_shape(rng, shapes, complex(*centre), radius)
+    if landmarks is not None and rng.random() < OCCLUSION_PROBABILITY:
+        target = landmarks[rng.integers(len(landmarks))]  # the draw of rng.choice, as above
+        centre = target + rng.normal(0, 0.3 * unit, size=2)
+        _random_shape(rng, shapes, complex(*centre), unit * rng.uniform(0.3, 0.5))
+    return shapes, looks
+
+
+def _visible_landmarks(
+    animal: Animal, points: NDArray[np.float64], part_map: NDArray[np.uint8]
+) -> dict[str, tuple[float, float]]:
+    """The landmarks whose pixel shows their own part (not occluded, inside the image)."""
+    size = part_map.shape[0]
+    landmarks: dict[str, tuple[float, float]] = {}
+    for name, (x, y) in zip(animal.landmark_names, points.tolist(), strict=True):
+        col, row = math.floor(x), math.floor(y)
+        inside = 0 <= col < size and 0 <= row < size
+        if inside and part_map[row, col] == _PART_INDEX[LANDMARK_PARTS[name]]:
+            landmarks[name] = (x, y)
+    return landmarks
+
+
+def _part_bbox(part_map: NDArray[np.uint8]) -> tuple[float, float, float, float] | None:
+    """(x0, y0, x1, y1) around every part pixel, None when no part is visible."""
+    rows, cols = np.flatnonzero(part_map.any(axis=1)), np.flatnonzero(part_map.any(axis=0))
+    if not len(rows):
+        return None
+    return (float(cols[0]), float(rows[0]), float(cols[-1] + 1), float(rows[-1] + 1))
+
+
 def render_scene(
     category: str | None, size: int, rng: np.random.Generator, framing: str = "crop"
 ) -> Scene:
@@ -269,15 +361,7 @@ def render_scene(
     if framing not in ("crop", "scene"):
         raise ValueError(f"framing must be 'crop' or 'scene', got {framing!r}")
     scale = rng.uniform(*SCENE_SCALE)
-    # Coat colours are drawn independently of the category: categories differ only in shape.
-    body, second, accent = _colour(rng), _colour(rng), _colour(rng)
-    second = body + np.float32(COAT_CONTRAST) * (second - body)
-    ground_a, ground_b = _ground_colour(rng, body, second), _ground_colour(rng, body, second)
-    ground_b = ground_a + np.float32(GROUND_CONTRAST) * (ground_b - ground_a)
-    shade = np.float32(0.65)
-    # First and second colour of every look (_GROUND, _GROUND_SWAPPED, _ACCENT, _COAT, _SHADE).
-    colours_a = np.stack([ground_a, ground_b, accent, body, shade * body])
-    colours_b = np.stack([ground_b, ground_a, accent, second, shade * second])
+    colours_a, colours_b = _palette(rng)
     canvas = _Canvas(size)
 
     animal = build_animal(category, rng) if category is not None else None
@@ -290,26 +374,10 @@ def render_scene(
         model_to_pixel = np.array([[unit, 0.0, 0.0], [0.0, unit, 0.0]])
     fields = _texture_fields(rng, size, model_to_pixel, scale)
 
-    # Distractors share the animal's colours and coat, so colour/texture cannot find parts.
-    # They and the occluder are built together, in pixels; the canvas keeps the paint order.
-    scene, looks = geo.Shapes(), []
-    for _ in range(int(rng.integers(*DISTRACTORS))):
-        centre = rng.uniform(0, size, size=2)
-        radius = unit * rng.uniform(0.25, 0.8)
-        kind = rng.random()
-        if kind < DISTRACTOR_COAT_SHARE:
-            looks.append(_COAT)
-        elif kind < DISTRACTOR_COAT_SHARE + 0.15:
-            looks.append(_ACCENT)
-        else:
-            looks.append(_GROUND_SWAPPED)
-        _random_shape(rng, scene, complex(*centre), radius)
-    if animal is not None:
-        points = geo.apply(model_to_pixel, animal.landmarks)
-        if rng.random() < OCCLUSION_PROBABILITY:
-            target = points[rng.integers(len(points))]  # the draw of rng.choice, as above
-            centre = target + rng.normal(0, 0.3 * unit, size=2)
-            _random_shape(rng, scene, complex(*centre), unit * rng.uniform(0.3, 0.5))
+    # Distractors and the occluder are built together, in pixels; the canvas keeps the paint
+    # order: distractors, the animal, the occluder.
+    points = geo.apply(model_to_pixel, animal.landmarks) if animal is not None else None
+    scene, looks = _clutter(rng, size, unit, points)
     vertices, spans = scene.build()
     distractors, occluders = spans[: len(looks)], spans[len(looks) :]
     canvas.add(vertices, distractors, [0] * len(distractors), looks)
@@ -321,16 +389,7 @@ def render_scene(
     canvas.add(vertices, occluders, [0] * len(occluders), [_GROUND] * len(occluders))
 
     part_map, image = _paint(rng, canvas.fill(), fields, colours_a, colours_b)
-
-    landmarks: dict[str, tuple[float, float]] = {}
-    bbox = None
-    if animal is not None:
-        for name, (x, y) in zip(animal.landmark_names, points.tolist(), strict=True):
-            col, row = math.floor(x), math.floor(y)
-            inside = 0 <= col < size and 0 <= row < size
-            if inside and part_map[row, col] == _PART_INDEX[LANDMARK_PARTS[name]]:
-                landmarks[name] = (x, y)
-        rows, cols = np.flatnonzero(part_map.any(axis=1)), np.flatnonzero(part_map.any(axis=0))
-        if len(rows):
-            bbox = (float(cols[0]), float(rows[0]), float(cols[-1] + 1), float(rows[-1] + 1))
-    return Scene(image=image, part_map=part_map, landmarks=landmarks, bbox=bbox)
+    if animal is None or points is None:
+        return Scene(image=image, part_map=part_map, landmarks={}, bbox=None)
+    landmarks = _visible_landmarks(animal, points, part_map)
+    return Scene(image=image, part_map=part_map, landmarks=landmarks, bbox=_part_bbox(part_map))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from partlens.data.dataset import DataFormatError
+from partlens.data.dataset import DataFormatError, register_dataset
 from partlens.data.real.records import ObjectRecord, RecordDataset, parse_number, read_table
 
 HEAD_POINTS = ("beak", "crown", "forehead", "left eye", "right eye")
@@ -43,6 +43,7 @@ def _by_id(path: Path, kinds: tuple[type, ...], last_is_text: bool = False) -> d
     return table
 
 
+@register_dataset("cub200")
 class CubDataset(RecordDataset):
     """CUB-200-2011 bounding-box crops; single-category "bird" (all positives) or multi-category
     over the 200 species (labels in classes.txt order)."""
@@ -128,5 +129,6 @@ def _paper_landmarks(points: dict[str, tuple[float, float]]) -> dict[str, tuple[
     landmarks = {name.replace(" ", "_"): xy for name, xy in points.items()}
     head = [points[name] for name in HEAD_POINTS if name in points]
     if head:
-        landmarks["head"] = tuple(float(v) for v in np.mean(head, axis=0))
+        x, y = np.mean(head, axis=0).tolist()
+        landmarks["head"] = (x, y)
     return landmarks

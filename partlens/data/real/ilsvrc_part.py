@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from partlens.data.dataset import DataFormatError
+from partlens.data.dataset import DataFormatError, register_dataset
 from partlens.data.real.records import ObjectRecord, RecordDataset
 
 PART_NAMES = ("head", "frontal_legs")
@@ -46,6 +46,12 @@ def _box(element: ElementTree.Element, where: str) -> tuple[float, float, float,
     if not (x1 > x0 and y1 > y0):
         raise DataFormatError(f"{where}: empty box {(x0, y0, x1, y1)}")
     return x0, y0, x1, y1
+
+
+def _mean_point(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """The mean (x, y) of a part's box centres."""
+    x, y = np.mean(points, axis=0).tolist()
+    return (x, y)
 
 
 def read_annotation(path: Path, categories: list[str]) -> list[ObjectRecord]:
@@ -71,14 +77,12 @@ def read_annotation(path: Path, categories: list[str]) -> list[ObjectRecord]:
                 )
             x0, y0, x1, y1 = _box(part, f"{where}, part {j}")
             centres.setdefault(part_name, []).append(((x0 + x1) / 2, (y0 + y1) / 2))
-        landmarks = {
-            name: tuple(float(v) for v in np.mean(points, axis=0))
-            for name, points in centres.items()
-        }
+        landmarks = {name: _mean_point(points) for name, points in centres.items()}
         records.append(ObjectRecord(path, name, _box(obj, where), landmarks))
     return records
 
 
+@register_dataset("ilsvrc-part")
 class IlsvrcPartDataset(RecordDataset):
     """ILSVRC Animal-Part objects, bbox-cropped; single-category (`category`, negatives: the
     other categories' objects) or multi-category over categories.txt."""

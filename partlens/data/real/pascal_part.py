@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from partlens.data.dataset import DataFormatError
+from partlens.data.dataset import DataFormatError, register_dataset
 from partlens.data.real.records import ObjectRecord, RecordDataset
 
 ANIMALS: tuple[str, ...] = ("bird", "cat", "cow", "dog", "horse", "sheep")
@@ -110,6 +110,7 @@ def read_annotation(path: Path) -> list[dict]:
     return animals
 
 
+@register_dataset("pascal-part")
 class PascalPartDataset(RecordDataset):
     """Pascal-Part animal objects, bbox-cropped; single-category (`category`, negatives: the
     other animals) or multi-category over the six animals."""

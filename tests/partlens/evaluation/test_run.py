@@ -8,6 +8,7 @@ from PIL import Image
 
 from partlens.evaluation.features import precompute_features
 from partlens.evaluation.run import evaluate_run
+from partlens.evaluation.schema import SCHEMA_VERSION, RunMetrics, load_run_metrics
 from partlens.metrics import filter_target_categories
 from partlens.models import build_model, save_checkpoint
 from partlens.runs.config import RunConfig, build_train_dataset
@@ -53,56 +54,64 @@ def multi(tmp_path_factory):
 
 
 def check_layer(layer, filters, map_side, parts):
-    geometry = layer["geometry"]
-    assert np.asarray(geometry["unit_centers"]).shape == (map_side, map_side, 2)
-    assert isinstance(geometry["rf_size"], int) and geometry["rf_size"] > 0
-    assert 0 < geometry["rf_radius"] <= geometry["rf_size"]
-    assert len(geometry["thresholds"]) == filters
-    instability = layer["location_instability"]
-    assert len(instability["per_filter"]) == filters
-    assert 0 <= instability["mean"] < 1 and 0 <= instability["excluded"] <= filters
-    assert 0 < instability["oracle_reference"] < instability["random_reference"] < 1
-    interpretability = layer["part_interpretability"]
-    assert 0 <= interpretability["mean"] <= 1
-    assert interpretability["parts"] == parts
-    assert len(interpretability["best_part"]) == len(interpretability["per_filter"]) == filters
-    assert set(interpretability["best_part"]) <= {*parts, None}
-    assert sum(interpretability["best_part_histogram"].values()) == filters
-    assert interpretability["rf_radius"] == geometry["rf_radius"]
-    at_radius = [s for s in interpretability["radius_sensitivity"] if s["source"] == "effective x1"]
-    assert at_radius[0]["mean"] == interpretability["mean"]
-    assert 0 < interpretability["oracle_reference"] <= 1
+    geometry = layer.geometry
+    assert np.asarray(geometry.unit_centers).shape == (map_side, map_side, 2)
+    assert isinstance(geometry.rf_size, int) and geometry.rf_size > 0
+    assert 0 < geometry.rf_radius <= geometry.rf_size
+    assert 0 < geometry.rf_jump <= geometry.rf_size
+    assert len(geometry.thresholds) == filters
+    instability = layer.location_instability
+    assert len(instability.per_filter) == filters
+    assert 0 <= instability.mean < 1 and 0 <= instability.excluded <= filters
+    assert 0 < instability.oracle_reference < instability.random_reference < 1
+    interpretability = layer.part_interpretability
+    assert 0 <= interpretability.mean <= 1
+    assert interpretability.parts == parts
+    assert len(interpretability.best_part) == len(interpretability.per_filter) == filters
+    assert set(interpretability.best_part) <= {*parts, None}
+    assert sum(interpretability.best_part_histogram.values()) == filters
+    assert interpretability.rf_radius == geometry.rf_radius
+    at_radius = [s for s in interpretability.radius_sensitivity if s.source == "effective x1"]
+    assert at_radius[0].mean == interpretability.mean
+    assert 0 < interpretability.oracle_reference <= 1
 
 
 def test_single_category_metrics_follow_the_schema(single):
     artifacts, metrics = single
     manifest = artifacts.manifest()
-    assert metrics["run_id"] == "run-single" and metrics["arch"] == "tiny"
-    assert metrics["interpretable"] is True and metrics["task"] == "single"
-    assert metrics["category"] == "bird" and metrics["categories"] == ["negative", "bird"]
+    assert isinstance(metrics, RunMetrics) and metrics.schema_version == SCHEMA_VERSION
+    assert metrics.run_id == "run-single" and metrics.arch == "tiny"
+    assert metrics.interpretable is True and metrics.task == "single"
+    assert metrics.category == "bird" and metrics.categories == ["negative", "bird"]
     # Evaluated on the positives only, as the paper.
-    assert metrics["num_images"] == sum(label == 1 for label in manifest["labels"])
-    assert 0 <= metrics["accuracy"] <= 1 and "per_category_accuracy" not in metrics
-    assert metrics["top_layer"] == "conv_added" and list(metrics["layers"]) == [
+    assert metrics.num_images == sum(label == 1 for label in manifest["labels"])
+    assert metrics.evaluation.images == "positives of the category"
+    assert 0 <= metrics.accuracy <= 1 and metrics.per_category_accuracy is None
+    assert metrics.top_layer == "conv_added" and list(metrics.layers) == [
         "conv_top",
         "conv_added",
     ]
     parts = ["head", "torso", "front_legs", "back_legs", "tail"]
-    for layer in metrics["layers"].values():
+    for layer in metrics.layers.values():
         check_layer(layer, WIDTH, 8, parts)
-        assert "target_category" not in layer
-    assert json.loads(artifacts.metrics_path.read_text()) == metrics
+        assert layer.target_category is None
+    written = json.loads(artifacts.metrics_path.read_text())
+    assert written == metrics.model_dump(mode="json")
+    # Multi-category-only fields are absent from a single-category file, not null.
+    assert "per_category_accuracy" not in written and "multi_loss" not in written
+    assert all("target_category" not in layer for layer in written["layers"].values())
+    assert load_run_metrics(artifacts.metrics_path) == metrics
 
 
 def test_heatmaps_are_written_as_png_and_arrays(single):
     artifacts, metrics = single
-    assert metrics["heatmaps"] == {"bird": "heatmaps/bird.png"}
-    png = Image.open(io.BytesIO((artifacts.root / metrics["heatmaps"]["bird"]).read_bytes()))
+    assert metrics.heatmaps == {"bird": "heatmaps/bird.png"}
+    png = Image.open(io.BytesIO((artifacts.root / metrics.heatmaps["bird"]).read_bytes()))
     assert png.mode == "RGB" and png.size == (256, 256)
-    arrays = np.load(artifacts.root / metrics["heatmap_arrays"]["bird"])
+    arrays = np.load(artifacts.root / metrics.heatmap_arrays["bird"])
     assert arrays["heat"].shape == (64, 64) and arrays["mean_image"].shape == (64, 64, 3)
     assert arrays["heat"].sum() == pytest.approx(1.0, abs=1e-4)
-    assert int(arrays["images"]) == metrics["num_images"]
+    assert int(arrays["images"]) == metrics.num_images
 
 
 def test_rerun_gives_identical_metrics(single):
@@ -122,18 +131,19 @@ def test_multi_category_assigns_target_categories_from_the_stored_maps(multi):
     artifacts, metrics = multi
     weights = (artifacts.model_dir / "model.safetensors").read_bytes()
     categories = artifacts.manifest()["categories"]
-    assert metrics["task"] == "multi" and metrics["category"] is None
-    assert metrics["num_images"] == artifacts.manifest()["num_images"]
-    assert set(metrics["per_category_accuracy"]) == set(categories)
-    assert metrics["multi_loss"] == "softmax"
-    assert set(metrics["heatmaps"]) == set(categories)
+    assert metrics.task == "multi" and metrics.category is None
+    assert metrics.num_images == artifacts.manifest()["num_images"]
+    assert set(metrics.per_category_accuracy) == set(categories)
+    assert metrics.multi_loss == "softmax"
+    assert set(metrics.heatmaps) == set(categories)
     labels = np.asarray(artifacts.manifest()["labels"])
-    for name, layer in metrics["layers"].items():
+    for name, layer in metrics.layers.items():
         check_layer(layer, WIDTH, 8, ["head", "torso", "front_legs", "back_legs", "tail"])
         expected = filter_target_categories(artifacts.feature_maps(name), labels, len(categories))
-        assert layer["target_category"] == [categories[c] for c in expected]
+        assert layer.target_category == [categories[c] for c in expected]
     # Evaluation reads the model; it never writes back any statistic.
     assert (artifacts.model_dir / "model.safetensors").read_bytes() == weights
+    assert load_run_metrics(artifacts.metrics_path) == metrics
 
 
 def test_a_run_without_feature_maps_is_an_error(tmp_path):

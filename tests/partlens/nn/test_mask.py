@@ -36,7 +36,7 @@ def test_task_gradient_flows_through_the_mask():
 
 
 def test_official_mask_pulls_beta_in_training_only():
-    mask = PartMask(2, position="centroid", official=True)
+    mask = PartMask(2, position="centroid", adaptive_beta=True)
     x = torch.rand(4, 2, 7, 7)
     mask.eval()
     mask(x)

@@ -113,7 +113,7 @@ def test_sizes_64_to_224_and_scene_framing():
     assert min(widths) < 0.8 * 96
 
 
-# Oracle for the `tiny` net: top maps ~14x14 on 128 px input. ASSUMPTION (method-notes §11):
+# Oracle for the `tiny` net: top maps ~14x14 on 128 px input. ASSUMPTION (docs/method.md §8):
 # the effective receptive-field radius of a top unit is 0.15-0.2 of the image side. A perfect
 # part filter firing on the landmark covers a disk of that radius; it must reach IoU > 0.2
 # with its part's mask in most (>= 75%) images, for every part, legs and tail included.

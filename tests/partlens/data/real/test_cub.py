@@ -75,7 +75,7 @@ def test_cub_errors_name_file_and_line(tmp_path):
     with pytest.raises(DataFormatError, match=r"bounding_boxes.txt: no record for image id 3"):
         load_dataset("cub200", "train", 32, root=root)
     (root / "parts/part_locs.txt").unlink()
-    with pytest.raises(FileNotFoundError, match="part_locs.txt"):
+    with pytest.raises(FileNotFoundError, match=r"part_locs\.txt"):
         load_dataset("cub200", "train", 32, root=root)
 
 
@@ -83,6 +83,6 @@ def test_cub_missing_image_is_named(tmp_path):
     root = write_cub(tmp_path)
     (root / "images/001.Albatross/a_1.jpg").unlink()
     data = load_dataset("cub200", "train", 32, root=root)
-    with pytest.raises(FileNotFoundError, match="a_1.jpg"):
+    with pytest.raises(FileNotFoundError, match=r"a_1\.jpg"):
         data[0]
     assert np.asarray(data[1].image).shape == (32, 32, 3)

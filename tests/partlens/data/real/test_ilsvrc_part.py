@@ -80,5 +80,5 @@ def test_ilsvrc_part_errors_name_file_and_record(tmp_path, objects, message):
 def test_ilsvrc_part_missing_annotation(tmp_path):
     root = write_ilsvrc_part(tmp_path)
     (root / "Annotations/n002.xml").unlink()
-    with pytest.raises(FileNotFoundError, match="n002.xml"):
+    with pytest.raises(FileNotFoundError, match=r"n002\.xml"):
         load_dataset("ilsvrc-part", "test", 40, root=root, category="cat")
