@@ -20,6 +20,8 @@ test: $(BIN)/partlens
 	bash scripts/ensure-redis.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/partlens

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from backend.api.routes import catalog, filters, metrics, runs
+from backend.core.queue import RunQueue
 from partlens.config import Settings, get_settings
 from partlens.store import create_session_factory
-from worker.celery_app import create_celery
 
 API_PREFIX = "/api/v1"
 
@@ -16,19 +16,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API bound to the metadata DB, artifact folder and broker of ``settings``."""
     settings = settings or get_settings()
     # Import the library's heavy modules (torch) now, not inside the first request.
-    import partlens.data  # noqa: F401
+    import partlens.data
     import partlens.models  # noqa: F401
 
     app = FastAPI(title="partlens", version="0.1.0", openapi_url=f"{API_PREFIX}/openapi.json")
     app.state.settings = settings
     app.state.sessions = create_session_factory(settings.resolved_database_url)
-    app.state.celery = create_celery(settings)
+    app.state.queue = RunQueue(settings)
 
     api = APIRouter(prefix=API_PREFIX)
 
     @api.get("/health", tags=["health"])
     def health() -> dict[str, str]:
-        return {"status": "ok", "broker": app.state.celery.conf.broker_url.split("://")[0]}
+        return {"status": "ok", "broker": app.state.queue.broker_scheme}
 
     api.include_router(catalog.router)
     api.include_router(runs.router)

@@ -1,4 +1,6 @@
-"""PNG rendering of images and filter activations."""
+"""PNG rendering of images and filter activations, in the library's colours and regions: the
+heat colour map of the Fig. 6 heat maps (:func:`partlens.metrics.colorize`) and the region S_f
+of part interpretability (disks of :func:`partlens.metrics.rf_disks`)."""
 
 from __future__ import annotations
 
@@ -7,20 +9,12 @@ import io
 import numpy as np
 from PIL import Image
 
-# Anchor colours of a perceptually ordered map (dark blue -> teal -> yellow), interpolated.
-_COLORMAP_ANCHORS = np.array(
-    [[48, 18, 59], [40, 120, 200], [30, 200, 160], [180, 230, 60], [250, 250, 30]], dtype=np.float32
-)
+from partlens.metrics import colorize, rf_disks
 
-
-def colormap(values: np.ndarray) -> np.ndarray:
-    """Map values in [0, 1] to uint8 RGB, shape [..., 3]."""
-    v = np.clip(values, 0.0, 1.0) * (len(_COLORMAP_ANCHORS) - 1)
-    lo = np.floor(v).astype(int)
-    hi = np.minimum(lo + 1, len(_COLORMAP_ANCHORS) - 1)
-    frac = (v - lo)[..., None]
-    rgb = _COLORMAP_ANCHORS[lo] * (1 - frac) + _COLORMAP_ANCHORS[hi] * frac
-    return rgb.astype(np.uint8)
+# Units whose disks are drawn at once (bounds the [units, H * W] bool temporary).
+_UNIT_CHUNK = 256
+REGION_EDGE = (255, 64, 64)  # outline of S_f
+OUTSIDE_DIM = 0.35  # brightness kept outside S_f
 
 
 def upsample(activation: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -36,13 +30,36 @@ def overlay(image: np.ndarray, activation: np.ndarray, scale: float) -> np.ndarr
     same activation on every image of that filter.
     """
     h, w = image.shape[:2]
-    norm = upsample(activation, (w, h)) / scale if scale > 0 else np.zeros((h, w), np.float32)
-    norm = np.clip(norm, 0.0, 1.0)
+    scaled = upsample(activation, (w, h)) / scale if scale > 0 else np.zeros((h, w), np.float32)
+    norm = np.clip(scaled, 0.0, 1.0).astype(np.float32)
     alpha = (0.15 + 0.7 * norm)[..., None]
-    heat = colormap(norm).astype(np.float32)
+    heat = colorize(norm).astype(np.float32)
     grey = image.astype(np.float32).mean(axis=2, keepdims=True)
     base = 0.5 * image.astype(np.float32) + 0.5 * grey
     return (base * (1 - alpha) + heat * alpha).astype(np.uint8)
+
+
+def rf_region(
+    activation: np.ndarray,
+    unit_centers: np.ndarray,
+    rf_radius: float,
+    threshold: float,
+    size: tuple[int, int],
+) -> np.ndarray:
+    """The paper's valid region S_f of one filter on one image, bool [H, W] for ``size`` =
+    (H, W): the union of the disks of ``rf_radius`` (the library's `rf_disks`) around the RF
+    centres p(mu) of the units whose activation exceeds T_f = ``threshold``, exactly as part
+    interpretability scores it.
+
+    ``activation`` is [h, w], ``unit_centers`` [h, w, 2] (x, y in pixels).
+    """
+    centers = np.asarray(unit_centers, dtype=np.float32)
+    above = centers[np.asarray(activation) > threshold]  # [n, 2]
+    region = np.zeros(size[0] * size[1], dtype=bool)
+    for start in range(0, len(above), _UNIT_CHUNK):
+        chunk = above[start : start + _UNIT_CHUNK].reshape(1, -1, 2)
+        region |= rf_disks(chunk, rf_radius, size).any(dim=0).numpy()
+    return region.reshape(size)
 
 
 def rf_region_overlay(
@@ -52,25 +69,15 @@ def rf_region_overlay(
     rf_radius: float,
     threshold: float,
 ) -> np.ndarray:
-    """Mark the paper's valid region S_f on ``image``: the union of disks of ``rf_radius``
-    around the receptive-field centres of the units whose activation exceeds T_f.
-
-    ``unit_centers`` is [h, w, 2] (x, y in pixels); outside the region the image is dimmed.
-    """
-    h, w = image.shape[:2]
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
-    region = np.zeros((h, w), dtype=bool)
-    for x, y in unit_centers[activation > threshold]:
-        region |= (xs - x) ** 2 + (ys - y) ** 2 <= rf_radius**2
+    """Mark the region S_f (`rf_region`) on ``image`` (uint8 HxWx3): dimmed outside, outlined
+    in REGION_EDGE, unchanged inside."""
+    size = (image.shape[0], image.shape[1])
+    region = rf_region(activation, unit_centers, rf_radius, threshold, size)
     out = image.astype(np.float32)
-    out[~region] *= 0.35
-    edge = region & ~(
-        np.roll(region, 1, 0)
-        & np.roll(region, -1, 0)
-        & np.roll(region, 1, 1)
-        & np.roll(region, -1, 1)
-    )
-    out[edge] = (255, 64, 64)
+    out[~region] *= OUTSIDE_DIM
+    padded = np.pad(region, 1)
+    interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    out[region & ~interior] = REGION_EDGE
     return out.astype(np.uint8)
 
 

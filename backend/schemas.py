@@ -7,6 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# GET /runs/{id}/metrics serves a run's metrics.json as the library's contract (re-exported).
+from partlens.evaluation.schema import LayerMetrics as LayerMetrics
+from partlens.evaluation.schema import RunMetrics as RunMetrics
 from partlens.runs.config import RunConfig
 
 
@@ -73,3 +76,36 @@ class FilterActivation(BaseModel):
     argmax: tuple[int, int]
     max: float
     filter_max: float
+
+
+class LayerSummary(BaseModel):
+    """Headline figures of one layer: mean_f mean_k D_fk with its references, and mean_f P_f."""
+
+    location_instability: float | None = Field(description="mean_f mean_k D_fk (lower: better).")
+    part_interpretability: float | None = Field(description="mean_f P_f (higher: better).")
+    random_reference: float | None = Field(description="Instability of random positions.")
+    oracle_reference: float | None = Field(description="Instability of a part-locked oracle.")
+
+
+class ComparisonSide(BaseModel):
+    """One twin of a comparison: its run and headline figures per layer."""
+
+    run_id: str
+    name: str
+    accuracy: float | None
+    top_layer: str
+    layers: dict[str, LayerSummary]
+
+
+class Comparison(BaseModel):
+    """A run next to its twin, with interpretable / ordinary ratios per layer and metric."""
+
+    interpretable: ComparisonSide
+    ordinary: ComparisonSide
+    ratios: dict[str, dict[str, float | None]] = Field(
+        description="{layer: {metric: interpretable / ordinary}}; None where undefined."
+    )
+    accuracy_difference_points: float | None = Field(
+        description="100 x (interpretable - ordinary accuracy)."
+    )
+    directions: dict[str, str] = Field(description='{metric: "lower/higher is better"}.')

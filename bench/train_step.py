@@ -29,6 +29,18 @@ class SyntheticBatch:
         self.labels = torch.randint(0, 2, (batch_size,), generator=generator)
 
 
+def _twin(args: argparse.Namespace, device: torch.device, interpretable: bool) -> tuple:
+    """A fresh model of one kind (same seed for both) and its SGD optimizer."""
+    torch.manual_seed(0)
+    model = build_model(args.arch, interpretable=interpretable, num_classes=1).to(device)
+    if device.type == "cuda" and args.amp:
+        model.to(memory_format=torch.channels_last)
+    if interpretable:
+        model.configure_filter_loss(args.filter_loss)
+    model.train()
+    return model, torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+
+
 def main() -> None:
     """Parses arguments, times both twins interleaved and prints medians, ratio, images/s."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -53,17 +65,7 @@ def main() -> None:
         channels_last=args.amp,
         filter_loss=args.filter_loss,
     )
-    twins = {}
-    for interpretable in (True, False):
-        torch.manual_seed(0)
-        model = build_model(args.arch, interpretable=interpretable, num_classes=1).to(device)
-        if device.type == "cuda" and args.amp:
-            model.to(memory_format=torch.channels_last)
-        if interpretable:
-            model.configure_filter_loss(args.filter_loss)
-        model.train()
-        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-        twins[interpretable] = (model, optimizer)
+    twins = {kind: _twin(args, device, kind) for kind in (True, False)}
     size = args.image_size or twins[True][0].input_size
     batch = SyntheticBatch(args.batch_size, size, seed=0)
     times: dict[bool, list[float]] = {True: [], False: []}

@@ -17,6 +17,7 @@ class ApiError(Exception):
 
 
 def _detail(response: httpx.Response) -> str:
+    """The reason an API call failed, from the answer's ``detail`` (FastAPI's error body)."""
     try:
         detail = response.json().get("detail")
     except ValueError:
@@ -31,11 +32,14 @@ def _detail(response: httpx.Response) -> str:
 
 
 class ApiClient:
+    """Calls the API at ``base_url`` (``.../api/v1``); each failure raises :class:`ApiError`."""
+
     def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The response to ``method`` on ``path`` (relative to the base URL); raises on >= 400."""
         try:
             response = httpx.request(
                 method, f"{self.base_url}{path}", timeout=self.timeout_s, **kwargs
@@ -47,7 +51,9 @@ class ApiClient:
         return response
 
     def get_json(self, path: str, **params: Any) -> Any:
+        """The decoded JSON answer of ``GET path?params``."""
         return self.request("GET", path, params=params or None).json()
 
     def post_json(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        """The decoded JSON answer of ``POST path`` with the JSON ``body``."""
         return self.request("POST", path, json=body or {}).json()

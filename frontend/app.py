@@ -1,57 +1,44 @@
 """The Dash application: pages for runs, a run's filters and one filter view.
 
-Every view's state lives in its URL, so copying the address bar shares the exact view.
-Images are proxied through ``/media/...`` from the API so the browser needs one origin only.
+Every view's state lives in its URL (built and parsed by :mod:`frontend.urls`), so copying the
+address bar shares the exact view. Images are proxied through ``/media/...`` from the API so
+the browser needs one origin only. Dash finds the pages in ``frontend/pages``; each module
+registers itself, and reaches the API through :func:`frontend.client.api_client`.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dash
+import flask
 from dash import Dash, dcc, html
-from flask import Response
 
+from frontend import urls
 from frontend.api_client import ApiClient, ApiError
-from partlens.config import Settings, get_settings
+from frontend.client import Api, api_client, install_client
+from frontend.settings import UISettings
 
-_client: ApiClient | None = None
-
-
-def api() -> ApiClient:
-    """The API client of this UI process."""
-    if _client is None:
-        raise RuntimeError("create_app() has not been called")
-    return _client
+PACKAGE = "frontend"  # Dash names the page modules after it: frontend.pages.<page>
+PAGES_FOLDER = Path(__file__).resolve().parent / "pages"
 
 
-def create_app(settings: Settings | None = None) -> Dash:
-    """Build the Dash app talking to the API at ``settings.api_url``."""
-    global _client
-    settings = settings or get_settings()
-    _client = ApiClient(settings.api_url)
-    app = Dash(
-        __name__,
-        use_pages=True,
-        pages_folder="",
-        title="partlens",
-        suppress_callback_exceptions=True,
-    )
-    from frontend.pages import compare, filter_view, run_view, runs  # noqa: F401 - registers pages
+def media(api_path: str) -> flask.Response:
+    """``/media/<api_path>``: the API's answer to ``GET /<api_path>`` (an image), proxied."""
+    try:
+        upstream = api_client().request("GET", f"/{api_path}", params=flask.request.args.to_dict())
+    except ApiError as exc:
+        return flask.Response(exc.message, status=exc.status_code or 502, mimetype="text/plain")
+    return flask.Response(upstream.content, mimetype=upstream.headers.get("content-type"))
 
-    @app.server.route("/media/<path:api_path>")
-    def media(api_path: str) -> Response:
-        from flask import request
 
-        try:
-            upstream = api().request("GET", f"/{api_path}", params=request.args.to_dict())
-        except ApiError as exc:
-            return Response(exc.message, status=exc.status_code or 502, mimetype="text/plain")
-        return Response(upstream.content, mimetype=upstream.headers.get("content-type"))
-
-    app.layout = html.Div(
+def shell() -> html.Div:
+    """The frame of every page: the top bar, and the page container Dash fills in."""
+    return html.Div(
         [
             html.Header(
                 [
-                    dcc.Link("partlens", href="/", className="brand"),
+                    dcc.Link("partlens", href=urls.RunsPage().url(), className="brand"),
                     html.Span("interpretable CNN filters", className="tagline"),
                 ],
                 className="topbar",
@@ -59,4 +46,23 @@ def create_app(settings: Settings | None = None) -> Dash:
             html.Main(dash.page_container, className="content"),
         ]
     )
+
+
+def create_app(settings: UISettings | None = None, client: Api | None = None) -> Dash:
+    """Build the Dash app talking to the API at ``settings.api_url``.
+
+    ``client`` replaces the HTTP client of that API (a test passes a fake); ``settings``
+    default to those of the environment (``PARTLENS_API_URL``).
+    """
+    settings = settings or UISettings()
+    app = Dash(
+        PACKAGE,
+        use_pages=True,
+        pages_folder=str(PAGES_FOLDER),
+        title="partlens",
+        suppress_callback_exceptions=True,
+    )
+    install_client(app.server, client or ApiClient(settings.api_url))
+    app.server.add_url_rule(f"{urls.MEDIA_PREFIX}/<path:api_path>", "media", media)
+    app.layout = shell()
     return app

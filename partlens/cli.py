@@ -86,7 +86,7 @@ def service_commands(settings: Settings) -> dict[str, list[str]]:
                 "--host", settings.api_host, "--port", str(settings.api_port)],
         "worker": [python, "-m", "celery", "-A", "worker.celery_app", "worker",
                    "-Q", settings.queue, "-c", "1", "--pool", "solo", "-l", "info"],
-        "ui": [python, "-m", "partlens.cli", "ui"],
+        "ui": [python, "-m", "frontend"],
     }  # fmt: skip
 
 
@@ -95,7 +95,7 @@ def up(
     demo: Annotated[bool, typer.Option(help="Launch a small run and its twin once up.")] = False,
 ) -> None:
     """Start the API, the UI and one worker; Ctrl-C stops them all."""
-    from worker.celery_app import resolve_broker_url
+    from partlens.runs.broker import resolve_broker_url
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -143,11 +143,8 @@ def api() -> None:
 
 @app.command()
 def ui() -> None:
-    """Serve the browser UI."""
-    from frontend.app import create_app
-
-    settings = get_settings()
-    create_app(settings).run(host=settings.ui_host, port=settings.ui_port, debug=False)
+    """Serve the browser UI (the ``frontend`` package, started as its own process)."""
+    _exec(service_commands(get_settings())["ui"])
 
 
 @app.command()
@@ -155,22 +152,19 @@ def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="Tasks at once (1 per GPU).")] = 1,
 ) -> None:
     """Run a Celery worker for training jobs."""
-    from worker.celery_app import app as celery_app
-
     settings = get_settings()
-    celery_app.worker_main(
-        [
-            "worker",
-            "-Q",
-            settings.queue,
-            "-c",
-            str(concurrency),
-            "--pool",
-            "solo" if concurrency == 1 else "prefork",
-            "-l",
-            "info",
-        ]
-    )
+    command = service_commands(settings)["worker"]
+    if concurrency > 1:
+        command[command.index("-c") + 1] = str(concurrency)
+        command[command.index("--pool") + 1] = "prefork"
+    _exec(command)
+
+
+def _exec(command: list[str]) -> None:
+    """Replaces this process with ``command`` (the apps run as their own programs)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)
 
 
 class _ConsoleProgress:
@@ -260,10 +254,11 @@ def train(
     with Progress(*columns, console=console) as progress:
         status = execute_run(run_id, extra_callbacks=(_ConsoleProgress(progress),))
     with sessions() as session:
-        run = session.get(Run, run_id)
-        if status != "succeeded":
-            raise fail(f"run {run_id} {status}: {run.error or ''}")
-        console.print(f"run {run_id} succeeded: accuracy {run.accuracy}")
+        finished = session.get(Run, run_id)
+        error = finished.error if finished is not None else "the run disappeared"
+        if status != "succeeded" or finished is None:
+            raise fail(f"run {run_id} {status}: {error or ''}")
+        console.print(f"run {run_id} succeeded: accuracy {finished.accuracy}")
 
 
 @app.command()

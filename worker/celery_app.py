@@ -1,41 +1,19 @@
-"""The Celery application: Redis broker when one answers, else an embedded SQLite broker."""
+"""The Celery application: ``celery -A worker.celery_app worker``.
+
+The app is created when this module is imported (Celery's ``-A`` needs a module attribute), so
+only the worker process imports it; the API enqueues by task name without it.
+"""
 
 from __future__ import annotations
 
 import logging
 
-import redis
 from celery import Celery
 
 from partlens.config import Settings, get_settings
+from partlens.runs.broker import resolve_broker_url
 
 log = logging.getLogger(__name__)
-
-RUN_TASK = "partlens.execute_run"
-
-
-def redis_answers(url: str, timeout_s: float = 1.0) -> bool:
-    """True when a Redis server answers PING at ``url`` within ``timeout_s``."""
-    try:
-        client = redis.Redis.from_url(
-            url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s
-        )
-        return bool(client.ping())
-    except (redis.RedisError, OSError, ValueError):
-        return False
-
-
-def resolve_broker_url(settings: Settings) -> tuple[str, bool]:
-    """The broker to use and whether it is the embedded fallback.
-
-    A ``redis://`` URL that does not answer falls back to kombu's SQLAlchemy transport on a
-    SQLite file in the data dir, so a fresh machine without Redis still works.
-    """
-    url = settings.broker_url
-    if url.startswith(("redis://", "rediss://")) and not redis_answers(url):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return settings.fallback_broker_url, True
-    return url, False
 
 
 def create_celery(settings: Settings | None = None, broker_url: str | None = None) -> Celery:

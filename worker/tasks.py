@@ -1,9 +1,10 @@
-"""Celery tasks: thin wrappers that pass run ids to :mod:`partlens.runs.pipeline`."""
+"""Celery tasks: thin wrappers that pass run ids to :func:`partlens.runs.pipeline.execute_run`."""
 
 from __future__ import annotations
 
+from partlens.runs.broker import RUN_TASK
 from partlens.runs.pipeline import execute_run
-from worker.celery_app import RUN_TASK, app
+from worker.celery_app import app
 
 
 @app.task(name=RUN_TASK, acks_late=True)

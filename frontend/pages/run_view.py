@@ -5,83 +5,59 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, callback, html
 
+from frontend import urls
 from frontend.api_client import ApiError
-from frontend.app import api
-from frontend.metrics_views import evaluation_section
-from frontend.widgets import progress_bar
+from frontend.client import api_client
+from frontend.components.common import error_box
+from frontend.components.metrics import evaluation_section
+from frontend.components.run import FINISHED, filter_grid, run_skeleton, run_status, shown_layer
+
+# After the compare and filter pages, whose templates this one's would match too.
+dash.register_page(
+    __name__, path_template=urls.RunPage.TEMPLATE, name="Run", title="partlens · run", order=3
+)
 
 
 def layout(run_id: str | None = None, layer: str | None = None, **_query: Any) -> html.Div:
-    return html.Div(
-        [
-            dcc.Store(id="run-view-id", data={"run_id": run_id, "layer": layer}),
-            dcc.Interval(id="run-view-refresh", interval=2000),
-            html.Div(id="run-view-status"),
-            html.Div(id="run-view-evaluation"),
-            html.Div(id="run-view-filters"),
-        ]
-    )
+    """The page's frame; :func:`refresh` fills it in and keeps it live."""
+    page = urls.RunPage.from_dash(run_id, layer)
+    if page is None:
+        return error_box(f"Bad run address: run {run_id!r}")
+    return run_skeleton(page)
 
 
-def _status(run: dict[str, Any]) -> html.Div:
-    config = run["config"]
-    kind = "interpretable" if config["interpretable"] else "ordinary"
-    facts = [
-        ("architecture", config["arch"]),
-        ("kind", kind),
-        ("task", config["dataset"]["task"]),
-        ("category", config["dataset"].get("category") or "all"),
-        ("epochs", f"{run['epoch']} / {config['epochs']}"),
-        ("task loss", "" if run["task_loss"] is None else f"{run['task_loss']:.4f}"),
-        ("filter loss", "" if run["filter_loss"] is None else f"{run['filter_loss']:.4f}"),
-        ("training accuracy", "" if run["accuracy"] is None else f"{run['accuracy']:.3f}"),
-        ("images/s", "" if run["images_per_s"] is None else f"{run['images_per_s']:.1f}"),
-    ]
-    children: list[Any] = [
-        html.H2(
-            [f"Run {run['id']} ", html.Span(run["status"], className="status", id="run-status")]
-        ),
-        html.P(run["name"]),
-        progress_bar(run),
-        html.Dl([item for k, v in facts for item in (html.Dt(k), html.Dd(v))], className="facts"),
-    ]
-    if run["twin_id"]:
-        children.append(
-            html.P(["Twin: ", dcc.Link(run["twin_id"], href=f"/runs/{run['twin_id']}")])
-        )
-    if run["error"]:
-        children.append(html.Pre(run["error"], className="error"))
-    return html.Div(children)
-
-
-def _filter_grid(run_id: str, layer: str | None) -> Any:
+def filters_section(run_id: str, layer: str | None) -> Any:
+    """The grid of the filters of ``layer`` (None or unknown: the top layer)."""
     try:
-        features = api().get_json(f"/runs/{run_id}/features")
+        features = api_client().get_json(urls.api_features(run_id))
+        layers = [item["name"] for item in features["layers"]]
+        shown = shown_layer(layers, layer)
+        filters = api_client().get_json(urls.api_layer_filters(run_id, shown))
     except ApiError as exc:
         return html.P(exc.message)
-    layers = {item["name"]: item for item in features["layers"]}
-    # Default to the top interpretable layer, the one the paper evaluates.
-    layer = layer if layer in layers else list(layers)[-1]
-    tabs = html.Div(
-        [
-            dcc.Link(
-                name,
-                href=f"/runs/{run_id}?layer={name}",
-                className="tab active" if name == layer else "tab",
-            )
-            for name in layers
-        ],
-        className="tabs",
-    )
-    cells = []
-    for item in api().get_json(f"/runs/{run_id}/layers/{layer}/filters"):
-        f, image = item["filter"], item["top_image"]
-        href = f"/runs/{run_id}/layers/{layer}/filters/{f}?image={image}"
-        src = f"/media/runs/{run_id}/layers/{layer}/filters/{f}/overlay.png?image={image}"
-        cells.append(dcc.Link([html.Img(src=src), html.Span(f"#{f}")], href=href, className="cell"))
-    return html.Div([html.H3(f"Filters of {layer}"), tabs, html.Div(cells, className="grid")])
+    return filter_grid(run_id, layers, shown, filters)
+
+
+def evaluation(run: dict[str, Any]) -> Any:
+    """The evaluation section of a finished run."""
+    try:
+        metrics = api_client().get_json(urls.api_metrics(run["id"]))
+    except ApiError as exc:
+        return html.P(exc.message)
+    return evaluation_section(run["id"], metrics, has_twin=run["twin_id"] is not None)
+
+
+def run_sections(run_id: str, layer: str | None) -> tuple[Any, Any, Any, bool]:
+    """Status, evaluation and filters of the run, and whether to stop refreshing."""
+    try:
+        run = api_client().get_json(urls.api_run(run_id))
+    except ApiError as exc:
+        return error_box(exc.message), None, None, True
+    if run["status"] != "succeeded":
+        return run_status(run), None, None, run["status"] in FINISHED
+    return run_status(run), evaluation(run), filters_section(run_id, layer), True
 
 
 @callback(
@@ -93,29 +69,5 @@ def _filter_grid(run_id: str, layer: str | None) -> Any:
     Input("run-view-id", "data"),
 )
 def refresh(_n: int | None, ids: dict[str, Any]) -> tuple[Any, Any, Any, bool]:
-    run_id = ids["run_id"]
-    try:
-        run = api().get_json(f"/runs/{run_id}")
-    except ApiError as exc:
-        return html.Div(exc.message, className="error"), None, None, True
-    finished = run["status"] in ("succeeded", "failed", "cancelled")
-    if run["status"] != "succeeded":
-        return _status(run), None, None, finished
-    return _status(run), _evaluation(run), _filter_grid(run_id, ids["layer"]), True
-
-
-def _evaluation(run: dict[str, Any]) -> Any:
-    try:
-        metrics = api().get_json(f"/runs/{run['id']}/metrics")
-    except ApiError as exc:
-        return html.P(exc.message)
-    return evaluation_section(run["id"], metrics, has_twin=run["twin_id"] is not None)
-
-
-dash.register_page(
-    __name__,
-    path_template="/runs/<run_id>",
-    name="Run",
-    title="partlens · run",
-    layout=layout,
-)
+    """Every tick until the run is finished: the page's sections afresh."""
+    return run_sections(ids["run_id"], ids["layer"])

@@ -23,14 +23,14 @@ from partlens.data.types import (
 
 __all__ = [
     "BUILTIN_CATEGORIES",
+    "DATASETS",
     "IMAGE_MEAN",
     "IMAGE_STD",
     "LANDMARK_PARTS",
     "Batch",
-    "DATASETS",
     "BuiltinDataset",
-    "DatasetFormat",
     "DataFormatError",
+    "DatasetFormat",
     "PartDataset",
     "Sample",
     "collate_samples",

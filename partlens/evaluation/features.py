@@ -52,7 +52,7 @@ def precompute_features(
     manifest = {
         "dataset": dict(run_config["dataset"]),
         "split": "test",
-        "num_images": int(len(dataset)),
+        "num_images": len(dataset),
         "categories": list(dataset.categories),
         "labels": np.concatenate(labels).tolist(),
         "logits": np.concatenate(logits).tolist(),

@@ -38,6 +38,8 @@ from partlens.evaluation.schema import (
     RunMetrics,
 )
 from partlens.metrics import (
+    LocationInstability,
+    MultiCategoryInstability,
     PartInterpretability,
     activation_thresholds,
     best_part_histogram,
@@ -106,6 +108,8 @@ def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> RunMetrics:
         layers[layer], top_positions = _evaluate_layer(
             model, layer, maps, annotations, task, image_size
         )
+    if top_positions is None:
+        raise ValueError(f"run {artifacts.root.name}: the manifest lists no layers")
     heatmap_files = _write_heatmaps(artifacts, top_positions, annotations)
     categories = list(manifest["categories"])
     metrics = RunMetrics(
@@ -214,14 +218,18 @@ def _instability(
     same figure for random positions p(mu_hat) and for a part-locked oracle."""
     size = (image_size, image_size)
     landmarks, groups = annotations.landmarks, None
+    result: LocationInstability | MultiCategoryInstability
     if task == "multi":
         landmarks, groups = landmarks_per_category(annotations)
         result = multi_category_location_instability(positions, scores, landmarks, size, groups)
     else:
         result = location_instability(positions, scores, landmarks, size, TOP_K)
-    references = {"unit_centers": centers, "top_k": TOP_K, "landmark_groups": groups}
-    random_reference = random_position_reference(landmarks, size, **references)
-    oracle_reference = part_locked_oracle_reference(landmarks, size, **references)
+    random_reference = random_position_reference(
+        landmarks, size, centers, top_k=TOP_K, landmark_groups=groups
+    )
+    oracle_reference = part_locked_oracle_reference(
+        landmarks, size, centers, top_k=TOP_K, landmark_groups=groups
+    )
     return LocationInstabilityMetrics(
         mean=_json_float(result.mean),
         per_filter=_json_list(result.per_filter),
@@ -320,6 +328,9 @@ def _write_heatmaps(
         annotations.images,
         grid=HEATMAP_GRID,
     )
+    if heatmaps.mean_image is None:
+        raise ValueError("the heat maps have no mean object images")
+    mean_images = heatmaps.mean_image
     files: dict[str, tuple[str, str]] = {}
     with publish_dir(artifacts.heatmaps_dir) as staging:
         for index, name in enumerate(annotations.category_names):
@@ -329,7 +340,7 @@ def _write_heatmaps(
             np.savez(
                 buffer,
                 heat=heatmaps.heat[index].astype(np.float32),
-                mean_image=heatmaps.mean_image[index],
+                mean_image=mean_images[index],
                 points=heatmaps.points[index],
                 images=heatmaps.images[index],
             )

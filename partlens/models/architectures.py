@@ -22,6 +22,7 @@ pretrained function. ``batch_norm=True`` adds BN to the added layer.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from torch import nn
 from torchvision import models as tv
@@ -36,20 +37,23 @@ from partlens.models.weights import load_pretrained
 
 
 def _replace_last_linear(classifier: nn.Sequential, num_classes: int) -> nn.Sequential:
-    last = classifier[-1]
+    last = cast(nn.Linear, classifier[-1])
     classifier[-1] = nn.Linear(last.in_features, num_classes)
     return classifier
 
 
 def _vgg_like_split(network: nn.Module, top_index: int, channels: int) -> Split:
-    features = network.features
+    features = cast(nn.Sequential, network.features)
     return Split(
         backbone=features[:top_index],
         top_block=nn.Sequential(features[top_index], features[top_index + 1]),
         top_conv_path="0",
         channels=channels,
         classifier=nn.Sequential(
-            *features[top_index + 2 :], network.avgpool, nn.Flatten(1), network.classifier
+            *features[top_index + 2 :],
+            cast(nn.Module, network.avgpool),
+            nn.Flatten(1),
+            cast(nn.Module, network.classifier),
         ),
         pretrained_family=True,
     )
@@ -166,9 +170,10 @@ def _load(network: nn.Module, weights: Path | None, final_prefix: str) -> None:
 def _vgg_family(
     network: nn.Module, num_classes: int, weights: Path | None, top: int, channels: int
 ) -> Split:
-    final = len(network.classifier) - 1
+    classifier = cast(nn.Sequential, network.classifier)
+    final = len(classifier) - 1
     _load(network, weights, f"classifier.{final}.")
-    _replace_last_linear(network.classifier, num_classes)
+    _replace_last_linear(classifier, num_classes)
     return _vgg_like_split(network, top, channels)
 
 

@@ -19,6 +19,7 @@ from partlens.nn import (
     LAYER_NAMES,
     FilterObjective,
     InterpretableHead,
+    PartMask,
     filter_loss_variant,
 )
 
@@ -126,12 +127,16 @@ class PartModel(nn.Module):
         """Selects the loss variant; its mu rule and beta handling also set the masks'."""
         spec = filter_loss_variant(variant)
         self.config = replace(self.config, filter_loss=variant)
-        for objective in self.objectives.values():
+        for objective in self._objectives():
             objective.configure(spec)
         for layer in self.head.layers.values():
-            if layer.mask is not None:
-                layer.mask.adaptive_beta = spec.adaptive_beta
-                layer.mask.position = spec.mu_rule
+            mask = getattr(layer, "mask", None)
+            if isinstance(mask, PartMask):
+                mask.adaptive_beta = spec.adaptive_beta
+                mask.position = spec.mu_rule
+
+    def _objectives(self) -> list[FilterObjective]:
+        return [o for o in self.objectives.values() if isinstance(o, FilterObjective)]
 
     def _run(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:
         top, outputs, unmasked = self.head(self.backbone(x))
@@ -161,12 +166,12 @@ class PartModel(nn.Module):
         tensor on the model's device (no host sync)."""
         if not self.objectives:
             return torch.zeros(())
-        values = [objective.mean_max for objective in self.objectives.values()]
+        values = [objective.mean_max for objective in self._objectives()]
         return torch.stack(values).mean()
 
     def layer_convs(self) -> dict[str, nn.Conv2d]:
         """The conv module of each interpretable layer."""
-        return {name: layer.conv for name, layer in self.head.layers.items()}
+        return {name: layer.conv for name, layer in self.head.layers.items()}  # type: ignore[misc]
 
     def feature_shape(self, name: str, input_size: int | None = None) -> tuple[int, int, int]:
         """``(F, h, w)`` of layer ``name`` for a square input of ``input_size`` pixels."""
@@ -190,4 +195,4 @@ class PartModel(nn.Module):
             raise ValueError(f"{self.arch} cannot run at input size {size}: {error}") from error
         finally:
             self.train(was_training)
-        return {name: tuple(out.shape[1:]) for name, out in outputs.items()}
+        return {name: (out.shape[1], out.shape[2], out.shape[3]) for name, out in outputs.items()}

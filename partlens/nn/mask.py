@@ -57,6 +57,8 @@ def part_positions(x: Tensor, position: str = "argmax") -> Tensor:
 class PartMask(nn.Module):
     """Masks each filter's map with the template shape at its inferred part position mu_hat."""
 
+    filter_beta: Tensor
+
     def __init__(
         self,
         channels: int,

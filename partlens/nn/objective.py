@@ -47,6 +47,11 @@ MIN_MEAN_MAX = 1e-6
 class FilterObjective(nn.Module):
     """Computes ``Loss_f`` for every filter of one interpretable layer and keeps its statistics."""
 
+    log_mean_exp: Tensor
+    mean_max: Tensor
+    class_activation: Tensor
+    class_seen: Tensor
+
     def __init__(
         self,
         channels: int,

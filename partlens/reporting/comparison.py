@@ -112,7 +112,7 @@ def average_twins(single: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         present = [v for v in values if v is not None]
         return sum(present) / len(present) if present else None
 
-    twins = {}
+    twins: dict[str, dict[str, Any]] = {}
     for kind in TWINS:
         runs = [pair[kind] for pair in single.values()]
         twins[kind] = {

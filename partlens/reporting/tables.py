@@ -26,7 +26,7 @@ def format_tables(metrics_by_run: Mapping[str, RunMetrics | Mapping[str, Any]]) 
     in points), and the references that give a figure its scale. A run without a twin still
     gets its column; the ratio is then "-".
     """
-    groups: dict[str, dict[tuple[str, str | None], Pair]] = {}
+    groups: dict[str, dict[tuple[str, str], Pair]] = {}
     for value in metrics_by_run.values():
         metrics = as_run_metrics(value)
         rows = groups.setdefault(metrics.arch, {})
@@ -38,7 +38,7 @@ def format_tables(metrics_by_run: Mapping[str, RunMetrics | Mapping[str, Any]]) 
     return "\n\n".join(_arch_tables(arch, rows) for arch, rows in groups.items())
 
 
-def _arch_tables(arch: str, rows: dict[tuple[str, str | None], Pair]) -> str:
+def _arch_tables(arch: str, rows: dict[tuple[str, str], Pair]) -> str:
     single = [(name, pair) for (task, name), pair in rows.items() if task == "single"]
     multi = [(f"multi ({loss})", pair) for (task, loss), pair in rows.items() if task == "multi"]
     layer = _top_layer(rows)
@@ -77,7 +77,7 @@ def _arch_tables(arch: str, rows: dict[tuple[str, str | None], Pair]) -> str:
     return "\n\n".join(sections)
 
 
-def _top_layer(rows: dict[tuple[str, str | None], Pair]) -> str:
+def _top_layer(rows: dict[tuple[str, str], Pair]) -> str:
     layers = {m.top_layer for pair in rows.values() for m in pair.values()}
     return ", ".join(sorted(layers))
 

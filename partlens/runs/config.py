@@ -127,6 +127,8 @@ def _dataset(config: dict[str, Any], split: str, size_key: str, augment: bool) -
         options["category"] = spec.category
     if augment:
         options["augment"] = True
+    if spec.image_size is None:
+        raise ValueError("the dataset's image_size is unset: validate the config with RunConfig")
     return load_dataset(spec.name, split, spec.image_size, **options)
 
 

@@ -229,7 +229,7 @@ def execute_run(run_id: str, extra_callbacks: Sequence[Any] = ()) -> str:
         if result.cancelled:
             return _finish(sessions, run_id, RunStatus.cancelled, stage="cancelled")
         return _finish(sessions, run_id, RunStatus.succeeded, stage="done")
-    except Exception as exc:  # noqa: BLE001 - any failure must end as a visible run status
+    except Exception as exc:
         log.exception("run %s failed", run_id)
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
         return _finish(sessions, run_id, RunStatus.failed, stage="failed", error=error)

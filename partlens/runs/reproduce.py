@@ -32,7 +32,7 @@ from partlens.reporting.comparison import (
     twin_summary,
 )
 from partlens.reporting.tables import format_tables
-from partlens.runs.config import RunConfig
+from partlens.runs.config import DatasetSpec, RunConfig
 from partlens.runs.pipeline import run_pipeline
 from partlens.store import RunArtifacts
 from partlens.store.atomic_io import atomic_write_json
@@ -308,14 +308,14 @@ class _Context:
         multi = task == "multi"
         run_config = RunConfig(
             arch=self.arch,
-            dataset={
-                "task": task,
-                "category": category,
-                "image_size": plan.image_size,
-                "train_size": plan.multi_train_images if multi else plan.train_images,
-                "eval_size": plan.multi_eval_images if multi else plan.eval_images,
-                "seed": self.seed,
-            },
+            dataset=DatasetSpec(
+                task="multi" if multi else "single",
+                category=category,
+                image_size=plan.image_size,
+                train_size=plan.multi_train_images if multi else plan.train_images,
+                eval_size=plan.multi_eval_images if multi else plan.eval_images,
+                seed=self.seed,
+            ),
             epochs=plan.multi_epochs if multi else plan.epochs,
             batch_size=plan.batch_size,
             lr=plan.lr,

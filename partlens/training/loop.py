@@ -23,16 +23,18 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from partlens.data import collate_samples
 from partlens.models import PartModel, load_model, save_checkpoint
-from partlens.models.checkpoint import META_FILE, WEIGHTS_FILE, read_checkpoint_meta
 from partlens.nn import DEFAULT_FILTER_LOSS, FILTER_LOSS_VARIANTS, filter_loss_variant
+from partlens.training.state import (
+    has_training_state,
+    restore_training_state,
+    save_training_state,
+)
 
-TRAINING_STATE_FILE = "training_state.safetensors"
 TASKS = ("single", "multi")
 MULTI_LOSSES = ("softmax", "logistic")
 
@@ -198,39 +200,140 @@ def _check_model(model: PartModel, config: TrainConfig) -> None:
         raise ValueError("task 'multi' needs a model with num_classes >= 2")
 
 
-def _save(model: PartModel, optimizer: torch.optim.Optimizer, path: Path, **position: Any) -> None:
-    names = {id(p): n for n, p in model.named_parameters()}
-    momentum = {
-        f"momentum.{names[id(p)]}": s["momentum_buffer"]
-        for p, s in optimizer.state.items()
-        if s.get("momentum_buffer") is not None
-    }
-    rng = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        rng["cuda"] = torch.cuda.get_rng_state()
-    save_checkpoint(
-        model, path, extra_tensors={TRAINING_STATE_FILE: {**momentum, **rng}}, **position
-    )
+class _Loop:
+    """One call of :func:`train`: the model, its optimizer, the position and the callbacks."""
 
-
-def _restore(model: PartModel, optimizer: torch.optim.Optimizer, path: Path) -> dict[str, Any]:
-    meta = read_checkpoint_meta(path)
-    if meta["arch"] != model.arch or meta["interpretable"] != model.interpretable:
-        raise ValueError(
-            f"checkpoint {path} holds {meta['arch']} (interpretable={meta['interpretable']}), "
-            f"not {model.arch} (interpretable={model.interpretable})"
+    def __init__(
+        self,
+        model: PartModel,
+        train_set: Dataset,
+        config: TrainConfig,
+        callbacks: list[Any],
+        checkpoint_path: Path | None,
+    ) -> None:
+        self.model, self.train_set, self.config = model, train_set, config
+        self.callbacks, self.checkpoint_path = callbacks, checkpoint_path
+        self.device = resolve_device(config.device)
+        if model.interpretable:
+            model.configure_filter_loss(config.filter_loss)
+        torch.manual_seed(config.seed)
+        model.to(self.device)
+        if self.device.type == "cuda" and config.channels_last:
+            model.to(memory_format=torch.channels_last)
+        self.optimizer = torch.optim.SGD(
+            model.parameters(),
+            lr=config.lr,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
         )
-    model.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
-    extra = load_file(str(path / TRAINING_STATE_FILE))
-    parameters = dict(model.named_parameters())
-    for key, value in extra.items():
-        if key.startswith("momentum."):
-            parameter = parameters[key.removeprefix("momentum.")]
-            optimizer.state[parameter]["momentum_buffer"] = value.to(parameter.device)
-    torch.set_rng_state(extra["torch"])
-    if "cuda" in extra and torch.cuda.is_available():
-        torch.cuda.set_rng_state(extra["cuda"])
-    return meta["state"]
+        self.epoch, self.skip, self.step = 1, 0, 0
+        if has_training_state(checkpoint_path):
+            assert checkpoint_path is not None
+            position = restore_training_state(model, self.optimizer, checkpoint_path)
+            self.epoch, self.skip = position["epoch"], position["step_in_epoch"]
+            self.step = position["step"]
+        self.size = len(train_set)  # type: ignore[arg-type]  # map-style datasets have a length
+        if self.size == 0:
+            raise ValueError("the training set is empty")
+        self.per_epoch = math.ceil(self.size / config.batch_size)
+        self.steps_total = config.epochs * self.per_epoch
+        if config.max_steps is not None:
+            self.steps_total = min(self.steps_total, config.max_steps)
+        self.result = TrainResult(
+            model, cancelled=False, steps=self.step, epochs_completed=self.epoch - 1
+        )
+
+    def checkpoint(self, next_epoch: int, step_in_epoch: int) -> None:
+        """Saves the resumable state (when the run has a checkpoint folder)."""
+        if self.checkpoint_path is not None:
+            save_training_state(
+                self.model,
+                self.optimizer,
+                self.checkpoint_path,
+                epoch=next_epoch,
+                step_in_epoch=step_in_epoch,
+                step=self.step,
+                config=asdict(self.config),
+            )
+
+    def run(self) -> TrainResult:
+        """Epochs until the budget, max_steps or a cancel; returns the result."""
+        config = self.config
+        while self.epoch <= config.epochs and self.step < self.steps_total:
+            step_in_epoch, sums, images_seen, seconds = self.run_epoch()
+            self.result.steps = self.step
+            if self.result.cancelled:
+                break
+            if step_in_epoch < self.per_epoch:
+                # Stopped by max_steps inside the epoch: resumable from this position.
+                self.checkpoint(self.epoch, step_in_epoch)
+                break
+            self.end_epoch(sums, images_seen, seconds)
+            self.epoch, self.skip = self.epoch + 1, 0
+            self.checkpoint(self.epoch, 0)
+        return self.result
+
+    def run_epoch(self) -> tuple[int, Tensor, int, float]:
+        """The rest of the current epoch; returns (step in epoch, loss sums, images, seconds)."""
+        config, epoch = self.config, self.epoch
+        for group in self.optimizer.param_groups:
+            group["lr"] = _epoch_lr(config, epoch)
+        batches = epoch_batches(self.size, config.batch_size, config.seed, epoch)
+        loader = DataLoader(
+            self.train_set,
+            batch_sampler=batches[self.skip :],
+            collate_fn=collate_samples,
+            num_workers=config.num_workers,
+        )
+        self.model.train()
+        sums = torch.zeros(3, dtype=torch.float64)
+        images_seen, epoch_start, step_in_epoch = 0, time.perf_counter(), self.skip
+        for batch in loader:
+            if self.step >= self.steps_total:
+                break
+            if any(_call(self.callbacks, "should_stop")):
+                self.checkpoint(epoch, step_in_epoch)
+                self.result.cancelled = True
+                break
+            start = time.perf_counter()
+            values, lam = train_step(self.model, self.optimizer, batch, config, epoch, self.device)
+            self.step += 1
+            step_in_epoch += 1
+            count = batch.labels.shape[0]
+            images_seen += count
+            sums += torch.tensor(values, dtype=torch.float64) * count
+            progress = TrainProgress(
+                epoch,
+                config.epochs,
+                self.step,
+                self.steps_total,
+                *values,
+                images_per_s=count / max(time.perf_counter() - start, 1e-9),
+                filter_lambda=lam,
+            )
+            _call(self.callbacks, "on_step", progress)
+            if config.checkpoint_every and self.step % config.checkpoint_every == 0:
+                self.checkpoint(epoch, step_in_epoch)
+        return step_in_epoch, sums, images_seen, time.perf_counter() - epoch_start
+
+    def end_epoch(self, sums: Tensor, images_seen: int, seconds: float) -> None:
+        """Reports the epoch's means to the callbacks and records them in the history."""
+        task_mean, filter_mean, accuracy_mean = (sums / max(images_seen, 1)).tolist()
+        lam = _filter_lambda(self.model, self.config, self.epoch)
+        summary = TrainProgress(
+            self.epoch,
+            self.config.epochs,
+            self.step,
+            self.steps_total,
+            task_mean,
+            filter_mean,
+            accuracy_mean,
+            images_per_s=images_seen / max(seconds, 1e-9),
+            filter_lambda=float(lam) if self.model.interpretable else 0.0,
+        )
+        self.result.history.append(summary)
+        _call(self.callbacks, "on_epoch_end", summary)
+        self.result.epochs_completed = self.epoch
 
 
 def train(
@@ -246,114 +349,9 @@ def train(
     Resumes from ``checkpoint_dir`` when it holds a checkpoint, and writes one there after
     every epoch, every ``checkpoint_every`` steps and on cancellation.
     """
-    callbacks = list(callbacks)
     _check_model(model, config)
-    device = resolve_device(config.device)
-    on_cuda = device.type == "cuda"
-    if model.interpretable:
-        model.configure_filter_loss(config.filter_loss)
-    torch.manual_seed(config.seed)
-    model.to(device)
-    if on_cuda and config.channels_last:
-        model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(
-        model.parameters(),
-        lr=config.lr,
-        momentum=config.momentum,
-        weight_decay=config.weight_decay,
-    )
     checkpoint_path = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    epoch, skip, step = 1, 0, 0
-    if checkpoint_path is not None and (checkpoint_path / META_FILE).is_file():
-        position = _restore(model, optimizer, checkpoint_path)
-        epoch, skip, step = position["epoch"], position["step_in_epoch"], position["step"]
-    size = len(train_set)
-    if size == 0:
-        raise ValueError("the training set is empty")
-    per_epoch = math.ceil(size / config.batch_size)
-    steps_total = config.epochs * per_epoch
-    if config.max_steps is not None:
-        steps_total = min(steps_total, config.max_steps)
-    history: list[TrainProgress] = []
-    result = TrainResult(model, cancelled=False, steps=step, epochs_completed=epoch - 1)
-
-    def checkpoint(next_epoch: int, step_in_epoch: int) -> None:
-        if checkpoint_path is not None:
-            _save(
-                model,
-                optimizer,
-                checkpoint_path,
-                epoch=next_epoch,
-                step_in_epoch=step_in_epoch,
-                step=step,
-                config=asdict(config),
-            )
-
-    while epoch <= config.epochs and step < steps_total:
-        for group in optimizer.param_groups:
-            group["lr"] = _epoch_lr(config, epoch)
-        batches = epoch_batches(size, config.batch_size, config.seed, epoch)
-        loader = DataLoader(
-            train_set,
-            batch_sampler=batches[skip:],
-            collate_fn=collate_samples,
-            num_workers=config.num_workers,
-        )
-        model.train()
-        sums = torch.zeros(3, dtype=torch.float64)
-        images_seen, epoch_start, step_in_epoch = 0, time.perf_counter(), skip
-        for batch in loader:
-            if step >= steps_total:
-                break
-            if any(_call(callbacks, "should_stop")):
-                checkpoint(epoch, step_in_epoch)
-                result.cancelled = True
-                break
-            start = time.perf_counter()
-            values, lam = train_step(model, optimizer, batch, config, epoch, device)
-            step += 1
-            step_in_epoch += 1
-            count = batch.labels.shape[0]
-            images_seen += count
-            sums += torch.tensor(values, dtype=torch.float64) * count
-            progress = TrainProgress(
-                epoch,
-                config.epochs,
-                step,
-                steps_total,
-                *values,
-                images_per_s=count / max(time.perf_counter() - start, 1e-9),
-                filter_lambda=lam,
-            )
-            _call(callbacks, "on_step", progress)
-            if config.checkpoint_every and step % config.checkpoint_every == 0:
-                checkpoint(epoch, step_in_epoch)
-        result.steps = step
-        if result.cancelled:
-            break
-        if step_in_epoch < per_epoch:
-            # Stopped by max_steps inside the epoch: resumable from this position.
-            checkpoint(epoch, step_in_epoch)
-            break
-        means = (sums / max(images_seen, 1)).tolist()
-        summary = TrainProgress(
-            epoch,
-            config.epochs,
-            step,
-            steps_total,
-            *means,
-            images_per_s=images_seen / max(time.perf_counter() - epoch_start, 1e-9),
-            filter_lambda=float(_filter_lambda(model, config, epoch))
-            if model.interpretable
-            else 0.0,
-        )
-        history.append(summary)
-        _call(callbacks, "on_epoch_end", summary)
-        result.epochs_completed = epoch
-        epoch, skip = epoch + 1, 0
-        checkpoint(epoch, 0)
-    result.history = history
-    return result
+    return _Loop(model, train_set, config, list(callbacks), checkpoint_path).run()
 
 
 class TrainingDiverged(FloatingPointError):

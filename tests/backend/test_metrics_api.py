@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -12,38 +13,17 @@ from PIL import Image
 from backend.main import create_app
 from backend.rendering import png_bytes
 from partlens.config import Settings
+from partlens.evaluation.schema import SCHEMA_VERSION, RunMetrics
 from partlens.store import Run, RunArtifacts, atomic_write_json
+from tests.partlens.evaluation.sample_metrics import layer_dict, run_dict
 
 SIZE = 64
 
 
 def _layer_metrics(instability: float, interpretability: float) -> dict:
-    centers = [[[8 * c + 4.0, 8 * r + 4.0] for c in range(8)] for r in range(8)]
-    return {
-        "geometry": {
-            "unit_centers": centers,
-            "rf_size": 38,
-            "rf_radius": 6.0,
-            "thresholds": [0.5, 0.5],
-        },
-        "location_instability": {
-            "mean": instability,
-            "per_filter": [instability, None],
-            "excluded": 1,
-            "landmarks": ["head"],
-            "random_reference": 0.15,
-            "oracle_reference": 0.03,
-        },
-        "part_interpretability": {
-            "mean": interpretability,
-            "per_filter": [0.5, 0.1],
-            "parts": ["head", "torso"],
-            "best_part": ["head", "torso"],
-            "best_part_histogram": {"head": 1, "torso": 1},
-            "rf_radius": 6.0,
-            "radius_sensitivity": [{"radius": 6.0, "mean": 0.3}],
-        },
-    }
+    layer = layer_dict(instability, interpretability)
+    layer["location_instability"]["random_reference"] = 0.15
+    return layer
 
 
 def _publish(settings: Settings, run: Run, instability: float, interpretability: float) -> None:
@@ -66,14 +46,12 @@ def _publish(settings: Settings, run: Run, instability: float, interpretability:
     (artifacts.heatmaps_dir / "bird.png").write_bytes(png_bytes(np.zeros((4, 4, 3), np.uint8)))
     atomic_write_json(
         artifacts.metrics_path,
-        {
-            "run_id": run.id,
-            "interpretable": run.config["interpretable"],
-            "accuracy": 0.9,
-            "top_layer": "conv_added",
-            "layers": {"conv_added": _layer_metrics(instability, interpretability)},
-            "heatmaps": {"bird": "heatmaps/bird.png"},
-        },
+        run_dict(
+            run_id=run.id,
+            interpretable=run.config["interpretable"],
+            accuracy=0.9,
+            layers={"conv_added": _layer_metrics(instability, interpretability)},
+        ),
     )
 
 
@@ -137,3 +115,41 @@ def test_unevaluated_run_metrics_is_409(tmp_path, redis_url):
         response = client.get(f"/api/v1/runs/{run['id']}/metrics")
         assert response.status_code == 409 and "not evaluated" in response.json()["detail"]
         assert client.get(f"/api/v1/runs/{run['id']}/comparison").status_code == 404
+
+
+def test_metrics_follow_the_contract(evaluated):
+    client, run = evaluated
+    metrics = client.get(f"/api/v1/runs/{run['id']}/metrics").json()
+    assert RunMetrics.model_validate(metrics).schema_version == SCHEMA_VERSION
+    # Multi-category-only fields are absent for a single-category run, not null.
+    assert "target_category" not in metrics["layers"]["conv_added"]
+    assert "per_category_accuracy" not in metrics
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert {"RunMetrics", "LayerMetrics", "Comparison"} <= set(schemas)
+
+
+def test_comparison_reports_the_accuracy_difference(evaluated):
+    client, run = evaluated
+    comparison = client.get(f"/api/v1/runs/{run['id']}/comparison").json()
+    assert comparison["accuracy_difference_points"] == pytest.approx(0.0)
+    assert comparison["directions"] == {
+        "location_instability": "lower is better",
+        "part_interpretability": "higher is better",
+    }
+
+
+def test_stale_metrics_are_409_with_the_re_evaluate_message(evaluated):
+    client, run = evaluated
+    settings = client.app.state.settings
+    path = RunArtifacts(settings.runs_dir, run["id"]).metrics_path
+    old = json.loads(path.read_text())
+    del old["schema_version"]
+    atomic_write_json(path, old)
+    base = f"/api/v1/runs/{run['id']}"
+    for url in (f"{base}/metrics", f"{base}/comparison", f"{base}/heatmaps/bird.png"):
+        response = client.get(url)
+        assert response.status_code == 409, url
+        assert (
+            f"re-evaluate this run with `partlens evaluate {run['id']}`"
+            in (response.json()["detail"])
+        )

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from partlens.config import Settings
-from worker.celery_app import create_celery, redis_answers, resolve_broker_url
+from partlens.runs.broker import redis_answers, resolve_broker_url
+from worker.celery_app import create_celery
 
 
 def test_redis_broker_used_when_it_answers(tmp_path, redis_url):

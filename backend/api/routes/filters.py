@@ -20,7 +20,7 @@ router = APIRouter(prefix="/runs/{run_id}", tags=["filters"])
 
 ImageIndex = Annotated[int, Query(ge=0, description="Index of the evaluation image")]
 FilterIndex = Annotated[int, Path(ge=0, description="Filter index within the layer")]
-PNG = {"content": {"image/png": {}}}
+PNG: dict[str, Any] = {"content": {"image/png": {}}}
 
 
 @lru_cache(maxsize=16)

@@ -11,7 +11,6 @@ from backend.api.deps import RunDep, SessionDep
 from backend.schemas import RunCreate, RunPublic
 from partlens.store import Run, RunStatus
 from partlens.store.db import FINISHED_STATUSES
-from worker.celery_app import RUN_TASK
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -33,11 +32,11 @@ def launch_run(body: RunCreate, session: SessionDep, request: Request) -> Run:
     if len(runs) == 2:
         runs[0].twin_id, runs[1].twin_id = runs[1].id, runs[0].id
     session.commit()
-    celery = request.app.state.celery
+    queue = request.app.state.queue
     for queued in runs:
         try:
-            celery.send_task(RUN_TASK, args=[queued.id])
-        except Exception as exc:  # noqa: BLE001 - any broker error means the run cannot start
+            queue.enqueue(queued.id)
+        except Exception as exc:
             for r in runs:
                 r.status = RunStatus.failed.value
                 r.error = f"could not enqueue: {exc}"

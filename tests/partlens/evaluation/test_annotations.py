@@ -15,8 +15,8 @@ class SquareParts:
     """Images of 32 px: a "head" square part with a landmark at its centre, a "tail" landmark
     that lies in no part, and a label per image."""
 
-    landmark_names = ["tail", "head"]
-    part_names = ["head", "body"]
+    landmark_names = ("tail", "head")
+    part_names = ("head", "body")
 
     def __init__(self, labels):
         self.samples = []

@@ -23,7 +23,7 @@ def test_round_trip_keeps_weights_buffers_and_options(tmp_path):
 
 
 def test_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="model.json"):
+    with pytest.raises(FileNotFoundError, match=r"model\.json"):
         load_model(tmp_path)
     (tmp_path / "model.json").write_text("{not json")
     with pytest.raises(ValueError, match="corrupt"):

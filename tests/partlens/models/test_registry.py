@@ -68,13 +68,13 @@ def test_torchvision_weights_load_from_a_local_file(tmp_path):
 
 
 def test_weight_errors_are_clear(tmp_path):
-    with pytest.raises(FileNotFoundError, match="missing.pth"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.pth"):
         build_model("alexnet", weights=tmp_path / "missing.pth")
     state = tv.alexnet(weights=None).state_dict()
     state["features.0.weight"] = torch.zeros(1, 3, 11, 11)
     path = tmp_path / "bad.safetensors"
     save_file({k: v.contiguous() for k, v in state.items()}, str(path))
-    with pytest.raises(ValueError, match="features.0.weight"):
+    with pytest.raises(ValueError, match=r"features\.0\.weight"):
         build_model("alexnet", weights=path)
     vgg_path = tmp_path / "resnet.safetensors"
     save_file(

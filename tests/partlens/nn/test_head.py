@@ -18,10 +18,10 @@ def _top_block(in_channels: int = 3, channels: int = 4) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(in_channels, channels, 3, padding=1), nn.ReLU())
 
 
-def _expected_mask(x: torch.Tensor, beta: float = 4.0) -> torch.Tensor:
+def _expected_mask(x: torch.Tensor, beta: float = 4.0, norm: str = "l1") -> torch.Tensor:
     """relu(x * T_mu_hat) per image and filter, written out with an explicit loop."""
     n_h, n_w = x.shape[-2:]
-    shapes = template_shapes(n_h, n_w, beta=beta)
+    shapes = template_shapes(n_h, n_w, beta=beta, norm=norm)
     out = torch.empty_like(x)
     for b in range(x.shape[0]):
         for f in range(x.shape[1]):
@@ -117,7 +117,7 @@ def test_head_mask_options_reach_both_masks():
     assert [(m.beta, m.norm) for m in masks] == [(2.0, "l2"), (2.0, "l2")]
     head.eval()
     _, outputs, unmasked = head(torch.randn(1, 3, 6, 6))
-    torch.testing.assert_close(outputs["conv_top"], _expected_mask(unmasked["conv_top"], 2.0))
+    torch.testing.assert_close(outputs["conv_top"], _expected_mask(unmasked["conv_top"], 2.0, "l2"))
 
 
 def test_ordinary_twin_has_no_mask_and_same_parameters():

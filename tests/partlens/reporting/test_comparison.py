@@ -1,6 +1,13 @@
 import pytest
 
-from partlens.reporting.comparison import average_twins, check_targets, twin_ratios, twin_summary
+from partlens.reporting.comparison import (
+    average_twins,
+    check_targets,
+    layer_ratios,
+    twin_ratios,
+    twin_summary,
+)
+from tests.partlens.evaluation.sample_metrics import layer_dict, run_metrics
 
 
 def summary(instability, interpretability, accuracy):
@@ -16,34 +23,38 @@ def summary(instability, interpretability, accuracy):
 
 
 def test_summary_takes_the_top_layer_and_extra_fields():
-    layer = {
-        "location_instability": {
-            "mean": 0.1,
-            "random_reference": 0.14,
-            "oracle_reference": 0.03,
-            "excluded": 0,
-            "per_filter": [0.1],
-        },
-        "part_interpretability": {
-            "mean": 0.5,
-            "oracle_reference": 0.9,
-            "rf_radius": 12.0,
-            "best_part_histogram": {"head": 1, "none": 0},
-            "radius_sensitivity": [],
-        },
-    }
-    metrics = {
-        "run_id": "r",
-        "accuracy": 0.9,
-        "top_layer": "b",
-        "layers": {"a": layer, "b": layer},
-        "per_category_accuracy": {"cat": 0.9},
-    }
+    layers = {"a": layer_dict(0.1, 0.5), "b": layer_dict(0.1, 0.5)}
+    metrics = run_metrics(task="multi", accuracy=0.9, top_layer="b", layers=layers)
+    metrics.per_category_accuracy = {"cat": 0.9}
     result = twin_summary(metrics, train_s=3.0)
     assert result["location_instability"]["mean"] == 0.1
     assert "per_filter" not in result["location_instability"]
     assert result["layers"]["a"] == {"location_instability": 0.1, "part_interpretability": 0.5}
     assert result["train_s"] == 3.0 and result["per_category_accuracy"] == {"cat": 0.9}
+    # The decoded metrics.json gives the same summary.
+    assert twin_summary(metrics.model_dump(mode="json"), train_s=3.0) == result
+
+
+def test_summary_of_a_single_category_run_has_no_per_category_accuracy():
+    result = twin_summary(run_metrics())
+    assert "per_category_accuracy" not in result
+    assert result["part_interpretability"]["radius_sensitivity"] == [
+        {"radius": 6.0, "mean": 0.3, "source": "effective x1"}
+    ]
+
+
+def test_layer_ratios_pair_each_layer_of_the_twins():
+    interpretable = run_metrics(layers={"conv_added": layer_dict(0.06, 0.6), "x": layer_dict()})
+    ordinary = run_metrics(interpretable=False, layers={"conv_added": layer_dict(0.12, None)})
+    assert layer_ratios(interpretable, ordinary) == {
+        "conv_added": {"location_instability": pytest.approx(0.5), "part_interpretability": None},
+        "x": {"location_instability": None, "part_interpretability": None},
+    }
+
+
+def test_undefined_accuracy_gives_no_difference():
+    ratios = twin_ratios(summary(0.06, 0.6, None), summary(0.12, 0.3, 0.97))
+    assert ratios["accuracy_difference_points"] is None
 
 
 def test_ratios_averages_and_targets():

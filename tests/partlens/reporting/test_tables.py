@@ -1,32 +1,19 @@
 import pytest
 
+from partlens.evaluation.schema import StaleMetricsError
 from partlens.reporting.tables import format_tables
+from tests.partlens.evaluation.sample_metrics import layer_dict, run_metrics
 
 
 def metrics(task, interpretable, *, category=None, instability, interpretability, accuracy):
-    layer = {
-        "location_instability": {
-            "mean": instability,
-            "random_reference": 0.14,
-            "oracle_reference": 0.03,
-        },
-        "part_interpretability": {
-            "mean": interpretability,
-            "oracle_reference": 0.9,
-            "best_part_histogram": {"head": 3, "torso": 1, "none": 0},
-        },
-    }
-    return {
-        "arch": "tiny",
-        "task": task,
-        "category": category,
-        "categories": ["negative", category] if task == "single" else ["bird", "cat"],
-        "multi_loss": "softmax" if task == "multi" else None,
-        "interpretable": interpretable,
-        "accuracy": accuracy,
-        "top_layer": "conv_added",
-        "layers": {"conv_added": layer},
-    }
+    layer = layer_dict(instability, interpretability, histogram={"head": 3, "torso": 1, "none": 0})
+    return run_metrics(
+        task=task,
+        interpretable=interpretable,
+        category=category,
+        accuracy=accuracy,
+        layers={"conv_added": layer},
+    )
 
 
 def rows(text, title):
@@ -96,7 +83,7 @@ def test_histogram_names_the_largest_share_so_that_collapse_shows():
         )
         for name, interpretable in (("i", True), ("o", False))
     }
-    runs["i"]["layers"]["conv_added"]["part_interpretability"]["best_part_histogram"] = {
+    runs["i"].layers["conv_added"].part_interpretability.best_part_histogram = {
         "head": 0,
         "torso": 64,
     }
@@ -118,5 +105,16 @@ def test_an_empty_histogram_says_so():
     run = metrics(
         "single", True, category="bird", instability=0.05, interpretability=0.5, accuracy=0.9
     )
-    run["layers"]["conv_added"]["part_interpretability"]["best_part_histogram"] = {}
+    run.layers["conv_added"].part_interpretability.best_part_histogram = {}
     assert "bird:  (no filters) | -" in format_tables({"i": run})
+
+
+def test_decoded_metrics_json_is_accepted_and_a_stale_one_refused():
+    run = metrics(
+        "single", True, category="bird", instability=0.06, interpretability=0.6, accuracy=0.95
+    )
+    as_json = run.model_dump(mode="json")
+    assert format_tables({"a": as_json}) == format_tables({"a": run})
+    del as_json["schema_version"]
+    with pytest.raises(StaleMetricsError, match="re-evaluate this run with `partlens evaluate r`"):
+        format_tables({"a": as_json})

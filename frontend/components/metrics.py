@@ -1,4 +1,4 @@
-"""Layout pieces that show evaluation results: metric tables, histograms, heat maps."""
+"""Evaluation results: metric tables, the best-part histogram, radius sensitivity, heat maps."""
 
 from __future__ import annotations
 
@@ -6,77 +6,69 @@ from typing import Any
 
 from dash import dcc, html
 
+from frontend import urls
+from frontend.components.common import fmt
 
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+METRIC_COLUMNS = (
+    "layer",
+    "location instability ↓",
+    "random reference",
+    "part-locked oracle",
+    "part interpretability ↑",
+    "RF radius (px)",
+)
+
+
+def top_layer(metrics: dict[str, Any]) -> str:
+    """The layer the paper evaluates: the top interpretable one."""
+    return str(metrics.get("top_layer") or list(metrics["layers"])[-1])
+
+
+def _header(columns: tuple[str, ...]) -> html.Thead:
+    return html.Thead(html.Tr([html.Th(column) for column in columns]))
 
 
 def metrics_table(metrics: dict[str, Any]) -> html.Table:
     """One row per interpretable layer: instability (with its references) and interpretability."""
-    header = html.Tr(
-        [
-            html.Th(h)
-            for h in (
-                "layer",
-                "location instability ↓",
-                "random reference",
-                "part-locked oracle",
-                "part interpretability ↑",
-                "RF radius (px)",
-            )
-        ]
-    )
     rows = []
     for name, layer in metrics["layers"].items():
         li = layer.get("location_instability", {})
         pi = layer.get("part_interpretability", {})
-        rows.append(
-            html.Tr(
-                [
-                    html.Td(name),
-                    html.Td(_fmt(li.get("mean"))),
-                    html.Td(_fmt(li.get("random_reference"))),
-                    html.Td(_fmt(li.get("oracle_reference"))),
-                    html.Td(_fmt(pi.get("mean"))),
-                    html.Td(_fmt(pi.get("rf_radius"), 1)),
-                ]
-            )
-        )
-    return html.Table([html.Thead(header), html.Tbody(rows)], className="metrics")
+        cells = [
+            name,
+            fmt(li.get("mean")),
+            fmt(li.get("random_reference")),
+            fmt(li.get("oracle_reference")),
+            fmt(pi.get("mean")),
+            fmt(pi.get("rf_radius"), 1),
+        ]
+        rows.append(html.Tr([html.Td(cell) for cell in cells]))
+    return html.Table([_header(METRIC_COLUMNS), html.Tbody(rows)], className="metrics")
 
 
 def comparison_table(comparison: dict[str, Any]) -> html.Table:
     """Interpretable vs ordinary twin, per layer and metric, with the ratio."""
-    header = html.Tr(
-        [html.Th(h) for h in ("layer", "metric", "interpretable", "ordinary", "ratio")]
-    )
     interp, ordinary = comparison["interpretable"], comparison["ordinary"]
-    rows = [
-        html.Tr(
-            [
-                html.Td("all"),
-                html.Td("accuracy ↑"),
-                html.Td(_fmt(interp["accuracy"])),
-                html.Td(_fmt(ordinary["accuracy"])),
-                html.Td(""),
-            ]
-        )
-    ]
+    rows = [["all", "accuracy ↑", fmt(interp["accuracy"]), fmt(ordinary["accuracy"]), ""]]
     for layer, ratios in comparison["ratios"].items():
         for key, direction in comparison["directions"].items():
             arrow = "↓" if direction.startswith("lower") else "↑"
             rows.append(
-                html.Tr(
-                    [
-                        html.Td(layer),
-                        html.Td(f"{key.replace('_', ' ')} {arrow}"),
-                        html.Td(_fmt(interp["layers"][layer].get(key))),
-                        html.Td(_fmt(ordinary["layers"].get(layer, {}).get(key))),
-                        html.Td(_fmt(ratios.get(key), 2)),
-                    ]
-                )
+                [
+                    layer,
+                    f"{key.replace('_', ' ')} {arrow}",
+                    fmt(interp["layers"][layer].get(key)),
+                    fmt(ordinary["layers"].get(layer, {}).get(key)),
+                    fmt(ratios.get(key), 2),
+                ]
             )
-    return html.Table([html.Thead(header), html.Tbody(rows)], className="metrics comparison")
+    return html.Table(
+        [
+            _header(("layer", "metric", "interpretable", "ordinary", "ratio")),
+            html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows]),
+        ],
+        className="metrics comparison",
+    )
 
 
 def part_histogram(metrics: dict[str, Any], layer: str) -> html.Div:
@@ -107,9 +99,9 @@ def radius_table(metrics: dict[str, Any], layer: str) -> html.Table:
     )
     return html.Table(
         [
-            html.Thead(html.Tr([html.Th("RF radius (px)"), html.Th("part interpretability")])),
+            _header(("RF radius (px)", "part interpretability")),
             html.Tbody(
-                [html.Tr([html.Td(_fmt(r["radius"], 1)), html.Td(_fmt(r["mean"]))]) for r in rows]
+                [html.Tr([html.Td(fmt(r["radius"], 1)), html.Td(fmt(r["mean"]))]) for r in rows]
             ),
         ],
         className="metrics",
@@ -121,7 +113,7 @@ def heatmap_strip(run_id: str, metrics: dict[str, Any], caption: str = "") -> ht
     figures = [
         html.Figure(
             [
-                html.Img(src=f"/media/runs/{run_id}/heatmaps/{category}.png", className="heatmap"),
+                html.Img(src=urls.HeatmapImage(run_id, category).url(), className="heatmap"),
                 html.Figcaption(category),
             ]
         )
@@ -134,17 +126,18 @@ def heatmap_strip(run_id: str, metrics: dict[str, Any], caption: str = "") -> ht
 
 def evaluation_section(run_id: str, metrics: dict[str, Any], has_twin: bool) -> html.Div:
     """Everything the run view shows about an evaluated run."""
-    top = metrics.get("top_layer") or list(metrics["layers"])[-1]
+    top = top_layer(metrics)
     children: list[Any] = [
         html.H3("Evaluation"),
         html.P(
-            f"Test accuracy {_fmt(metrics.get('accuracy'))} on the evaluation images.",
+            f"Test accuracy {fmt(metrics.get('accuracy'))} on the evaluation images.",
             id="test-accuracy",
         ),
         metrics_table(metrics),
     ]
     if has_twin:
-        children.append(html.P(dcc.Link("Compare with its twin", href=f"/runs/{run_id}/compare")))
+        compare = urls.ComparePage(run_id).url()
+        children.append(html.P(dcc.Link("Compare with its twin", href=compare)))
     children += [
         part_histogram(metrics, top),
         html.H4("Sensitivity to the RF radius"),

@@ -1,0 +1,1 @@
+"""The API's settings and its producer of run tasks."""

@@ -1,0 +1,43 @@
+"""The API's side of the task queue: a producer created on first use, sending by task name.
+
+Importing the API or building the app connects to nothing; the broker is resolved (and a Redis
+that does not answer replaced by the embedded fallback) when the first run is enqueued.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from celery import Celery
+
+from partlens.config import Settings
+from partlens.runs.broker import RUN_TASK, resolve_broker_url
+
+
+class RunQueue:
+    """Enqueues runs by id for the worker (``partlens.execute_run``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._producer: Celery | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def broker_scheme(self) -> str:
+        """The configured broker's scheme (``redis``, ``sqla+sqlite``), without connecting."""
+        url = self._producer.conf.broker_url if self._producer else self.settings.broker_url
+        return str(url).split("://")[0]
+
+    def _celery(self) -> Celery:
+        with self._lock:
+            if self._producer is None:
+                broker_url, _ = resolve_broker_url(self.settings)
+                self._producer = Celery("partlens-api", broker=broker_url)
+                self._producer.conf.update(
+                    task_default_queue=self.settings.queue, task_serializer="json"
+                )
+            return self._producer
+
+    def enqueue(self, run_id: str) -> None:
+        """Sends the run task for ``run_id``; broker errors propagate to the caller."""
+        self._celery().send_task(RUN_TASK, args=[run_id], queue=self.settings.queue)

@@ -1,0 +1,43 @@
+"""Small pieces of layout shared by several pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import html
+
+NO_VALUE = "\N{EN DASH}"
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    """``value`` with ``digits`` decimals; a dash when there is no value."""
+    return NO_VALUE if value is None else f"{value:.{digits}f}"
+
+
+def fmt_or_blank(value: float | None, digits: int) -> str:
+    """``value`` with ``digits`` decimals; empty when there is no value."""
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def run_kind(run: dict[str, Any]) -> str:
+    """``interpretable`` or ``ordinary``: the kind of network a run trains."""
+    return "interpretable" if run["config"]["interpretable"] else "ordinary"
+
+
+def error_box(message: str, id: str | None = None) -> html.Div:
+    """A message saying what went wrong, styled as an error."""
+    if id is None:
+        return html.Div(message, className="error")
+    return html.Div(message, className="error", id=id)
+
+
+def progress_bar(run: dict[str, Any]) -> html.Div:
+    """A bar with the run's training progress and its current stage."""
+    share = 1.0 if run["status"] == "succeeded" else float(run["progress"] or 0.0)
+    return html.Div(
+        [
+            html.Div(className="bar-fill", style={"width": f"{100 * share:.0f}%"}),
+            html.Span(f"{run['stage']} {100 * share:.0f}%", className="bar-label"),
+        ],
+        className="bar",
+    )

@@ -1,0 +1,146 @@
+"""The filter view: one filter on one image, its neighbours, its metrics and its top images."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from dash import dcc, html
+
+from frontend import urls
+from frontend.components.common import run_kind
+
+
+def bad_address(filter_index: Any, image: Any, overlay: Any) -> html.Div:
+    """The message for a filter view URL that names no view."""
+    return html.Div(
+        f"Bad filter view address: filter {filter_index!r}, image {image!r}, "
+        f"overlay {overlay!r} (heat or rf)",
+        className="error",
+    )
+
+
+def filter_title(view: urls.FilterPage, run: dict[str, Any]) -> list[Any]:
+    """The heading, and the line linking to the run (and to the same view of its twin)."""
+    twin: list[Any] = []
+    if run["twin_id"]:
+        twin_view = replace(view, run_id=run["twin_id"])
+        twin = [" · twin: ", dcc.Link(run["twin_id"], href=twin_view.url())]
+    return [
+        html.H2(f"Filter {view.filter_index} of {view.layer}"),
+        html.P(
+            [
+                dcc.Link(f"run {view.run_id}", href=view.run_page().url()),
+                f" ({run_kind(run)}, {run['config']['arch']})",
+                *twin,
+            ]
+        ),
+    ]
+
+
+def filter_nav(view: urls.FilterPage, n_filters: int, n_images: int) -> html.Div:
+    """Links to the previous and next filter and image (wrapping around)."""
+    f, i = view.filter_index, view.image
+    return html.Div(
+        [
+            dcc.Link("< filter", href=replace(view, filter_index=(f - 1) % n_filters).url()),
+            dcc.Link("< image", href=replace(view, image=(i - 1) % n_images).url()),
+            html.Span(f"filter {f} / {n_filters} · image {i} / {n_images}"),
+            dcc.Link("image >", href=replace(view, image=(i + 1) % n_images).url()),
+            dcc.Link("filter >", href=replace(view, filter_index=(f + 1) % n_filters).url()),
+        ],
+        className="nav",
+    )
+
+
+def overlay_figure(view: urls.FilterPage) -> html.Figure:
+    """The filter over the image, with links to switch the overlay."""
+    shown = "activation" if view.overlay == "heat" else "receptive fields"
+    return html.Figure(
+        [
+            html.Img(id="filter-overlay", className="big", src=view.overlay_image().url()),
+            html.Figcaption(
+                [
+                    shown,
+                    " · show: ",
+                    dcc.Link("activation", href=replace(view, overlay="heat").url()),
+                    " / ",
+                    dcc.Link("receptive fields", href=replace(view, overlay="rf").url()),
+                ]
+            ),
+        ]
+    )
+
+
+def image_figure(view: urls.FilterPage) -> html.Figure:
+    """The image itself, without overlay."""
+    return html.Figure(
+        [
+            html.Img(id="filter-image", className="big", src=view.dataset_image().url()),
+            html.Figcaption(f"image {view.image}"),
+        ]
+    )
+
+
+def filter_stats(activation: dict[str, Any]) -> html.P:
+    """Where the filter peaks on the image, and its maximum over all images."""
+    row, col = activation["argmax"]
+    return html.P(
+        f"peak {activation['max']:.3f} at unit (row {row}, col {col}); "
+        f"filter max over all images {activation['filter_max']:.3f}",
+        id="filter-stats",
+    )
+
+
+def filter_metrics(layer_metrics: dict[str, Any] | None, f: int) -> html.P:
+    """This filter's share of the paper's metrics; None ``layer_metrics``: not evaluated."""
+    if layer_metrics is None:
+        return html.P("not evaluated yet", id="filter-metrics")
+    pi = layer_metrics["part_interpretability"]
+    instability = layer_metrics["location_instability"]["per_filter"][f]
+    parts = [
+        f"part interpretability P_f {pi['per_filter'][f]:.3f} (best part: {pi['best_part'][f]})",
+        "location instability " + ("excluded" if instability is None else f"{instability:.3f}"),
+    ]
+    if "target_category" in layer_metrics:
+        parts.append(f"target category {layer_metrics['target_category'][f]}")
+    return html.P(" · ".join(parts), id="filter-metrics")
+
+
+def top_images(view: urls.FilterPage, images: list[int]) -> html.Div:
+    """The filter over each of its top images, each linking to that view."""
+    return html.Div(
+        [
+            dcc.Link(
+                html.Img(src=view.overlay_image(j).url()),
+                href=replace(view, image=j).url(),
+                className="cell",
+            )
+            for j in images
+        ],
+        className="grid",
+    )
+
+
+def filter_view(
+    view: urls.FilterPage,
+    run: dict[str, Any],
+    counts: tuple[int, int],
+    activation: dict[str, Any],
+    top: list[int],
+    layer_metrics: dict[str, Any] | None,
+) -> html.Div:
+    """The whole filter view; ``counts`` is (filters in the layer, images), ``top`` the images."""
+    n_filters, n_images = counts
+    return html.Div(
+        [
+            *filter_title(view, run),
+            filter_nav(view, n_filters, n_images),
+            html.Div([overlay_figure(view), image_figure(view)], className="pair"),
+            filter_stats(activation),
+            filter_metrics(layer_metrics, view.filter_index),
+            html.H3("Top images of this filter"),
+            top_images(view, top),
+        ],
+        id="filter-view",
+    )

@@ -1,0 +1,196 @@
+"""Test doubles for the UI: a fake API client, sample API answers, and component-tree helpers."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from frontend.api_client import ApiError
+
+Answer = Any  # JSON data, an ApiError to raise, or a callable of the call's params
+
+
+class FakeApi:
+    """Stands in for ``ApiClient``: answers each path from ``answers``, records every call.
+
+    A path without an answer fails like the real API would (``ApiError`` 404).
+    """
+
+    def __init__(self, answers: dict[str, Answer] | None = None) -> None:
+        self.answers: dict[str, Answer] = dict(answers or {})
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def _answer(self, method: str, path: str, params: Any) -> Any:
+        self.calls.append((method, path, params))
+        if path not in self.answers:
+            raise ApiError(f"no fake answer for {method} {path}", 404)
+        answer = self.answers[path]
+        if isinstance(answer, Exception):
+            raise answer
+        if callable(answer):
+            return answer(params)
+        return copy.deepcopy(answer)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self._answer(method, path, kwargs)
+
+    def get_json(self, path: str, **params: Any) -> Any:
+        return self._answer("GET", path, params)
+
+    def post_json(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        return self._answer("POST", path, body)
+
+    def paths(self, method: str = "GET") -> list[str]:
+        """The paths called with ``method``, in order."""
+        return [path for m, path, _ in self.calls if m == method]
+
+
+# --- sample API answers ---------------------------------------------------------------------
+
+
+def run_answer(run_id: str = "abc", **changes: Any) -> dict[str, Any]:
+    """A run as ``GET /runs/<id>`` returns it (succeeded, interpretable, with twin ``xyz``)."""
+    run = {
+        "id": run_id,
+        "name": f"tiny interpretable {run_id}",
+        "config": {
+            "arch": "tiny",
+            "interpretable": True,
+            "epochs": 2,
+            "dataset": {"task": "single", "category": "bird"},
+        },
+        "twin_id": "xyz",
+        "status": "succeeded",
+        "stage": "done",
+        "progress": 1.0,
+        "epoch": 2,
+        "task_loss": 0.12345,
+        "filter_loss": 0.5,
+        "accuracy": 0.875,
+        "images_per_s": 123.45,
+        "error": None,
+    }
+    return run | changes
+
+
+def features_answer(run_id: str = "abc") -> dict[str, Any]:
+    """``GET /runs/<id>/features``: two layers, 4 and 6 filters, 12 images."""
+    return {
+        "run_id": run_id,
+        "num_images": 12,
+        "image_size": 64,
+        "categories": ["bird"],
+        "layers": [{"name": "conv_added", "filters": 4}, {"name": "conv_top", "filters": 6}],
+    }
+
+
+def layer_metrics_answer(n_filters: int) -> dict[str, Any]:
+    """One layer's entry of ``GET /runs/<id>/metrics``."""
+    return {
+        "location_instability": {
+            "mean": 0.1234,
+            "random_reference": 0.25,
+            "oracle_reference": 0.05,
+            "per_filter": [None if f == 1 else 0.1 + f / 100 for f in range(n_filters)],
+        },
+        "part_interpretability": {
+            "mean": 0.5,
+            "rf_radius": 12.5,
+            "per_filter": [0.3 + f / 10 for f in range(n_filters)],
+            "best_part": ["head" if f % 2 else "torso" for f in range(n_filters)],
+            "best_part_histogram": {"torso": 3, "head": 1},
+            "radius_sensitivity": [{"radius": 16, "mean": 0.6}, {"radius": 8, "mean": 0.4}],
+        },
+    }
+
+
+def metrics_answer() -> dict[str, Any]:
+    """``GET /runs/<id>/metrics`` of an evaluated run, with a bird heat map."""
+    return {
+        "accuracy": 0.9,
+        "top_layer": "conv_top",
+        "layers": {"conv_added": layer_metrics_answer(4), "conv_top": layer_metrics_answer(6)},
+        "heatmaps": {"bird": "heatmaps/bird.png"},
+    }
+
+
+def comparison_answer() -> dict[str, Any]:
+    """``GET /runs/abc/comparison``: ``abc`` interpretable, ``xyz`` its ordinary twin."""
+    return {
+        "interpretable": {
+            "run_id": "abc",
+            "accuracy": 0.9,
+            "layers": {"conv_top": {"location_instability": 0.1, "part_interpretability": 0.6}},
+        },
+        "ordinary": {
+            "run_id": "xyz",
+            "accuracy": 0.92,
+            "layers": {"conv_top": {"location_instability": 0.2, "part_interpretability": 0.3}},
+        },
+        "ratios": {"conv_top": {"location_instability": 0.5, "part_interpretability": 2.0}},
+        "directions": {
+            "location_instability": "lower is better",
+            "part_interpretability": "higher is better",
+        },
+    }
+
+
+# --- component trees ------------------------------------------------------------------------
+
+
+def walk(node: Any) -> Iterator[Component]:
+    """Every component in ``node`` (a component, a list of them, text), depth first."""
+    if isinstance(node, Component):
+        yield node
+        yield from walk(getattr(node, "children", None))
+    elif isinstance(node, list | tuple):
+        for child in node:
+            yield from walk(child)
+
+
+def text(node: Any) -> str:
+    """The text ``node`` shows, as a browser would concatenate it."""
+    if isinstance(node, str | int | float):
+        return str(node)
+    if isinstance(node, Component):
+        return text(getattr(node, "children", None))
+    if isinstance(node, list | tuple):
+        return "".join(text(child) for child in node)
+    return ""
+
+
+def by_id(node: Any, id: str) -> Component:
+    """The one component of ``node`` with this id."""
+    found = [c for c in walk(node) if getattr(c, "id", None) == id]
+    assert len(found) == 1, f"{len(found)} components with id {id!r}"
+    return found[0]
+
+
+def ids(node: Any) -> set[str]:
+    """The ids of all components in ``node``."""
+    return {c.id for c in walk(node) if isinstance(getattr(c, "id", None), str)}
+
+
+def of_type(node: Any, kind: type[Component]) -> list[Any]:
+    """The components of ``node`` of this type, in document order."""
+    return [c for c in walk(node) if isinstance(c, kind)]
+
+
+def links(node: Any) -> dict[str, str]:
+    """Each link's text -> its href (the last one when texts repeat)."""
+    return {text(link): link.href for link in of_type(node, dcc.Link)}
+
+
+def image_sources(node: Any) -> list[str]:
+    """The ``src`` of every image, in document order."""
+    return [img.src for img in of_type(node, html.Img)]
+
+
+def with_class(node: Any, class_name: str) -> list[Any]:
+    """The components whose ``className`` includes ``class_name``."""
+    return [c for c in walk(node) if class_name in (getattr(c, "className", None) or "").split()]

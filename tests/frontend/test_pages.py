@@ -1,0 +1,397 @@
+"""The pages' layouts and callbacks on a fake API: what they show for given API answers."""
+
+from __future__ import annotations
+
+import pytest
+from dash import html
+
+from frontend import urls
+from frontend.api_client import ApiError
+from tests.frontend.fakes import (
+    by_id,
+    comparison_answer,
+    features_answer,
+    ids,
+    image_sources,
+    links,
+    metrics_answer,
+    of_type,
+    run_answer,
+    text,
+    with_class,
+)
+
+DOWN = ApiError("the API at http://api.invalid/api/v1 does not answer (connection refused)")
+
+
+# --- routing --------------------------------------------------------------------------------
+
+
+def test_each_view_url_reaches_its_page(fake_api, render):
+    fake_api.answers.update(
+        {
+            "/runs/abc": run_answer(),
+            "/runs/abc/features": features_answer(),
+            "/runs/abc/layers/conv_top/filters/2/activation": {
+                "argmax": [1, 2],
+                "max": 3.0,
+                "filter_max": 4.0,
+            },
+            "/runs/abc/layers/conv_top/filters/2/top": {"images": [5]},
+            "/runs/abc/metrics": metrics_answer(),
+            "/runs/abc/comparison": comparison_answer(),
+            "/runs/xyz/metrics": metrics_answer(),
+            "/architectures": ["tiny"],
+            "/datasets/builtin": {"categories": ["bird"]},
+        }
+    )
+    assert "launch-button" in ids(render(urls.RunsPage().url()))
+    run_page = render(urls.RunPage("abc", "conv_top").url())
+    assert by_id(run_page, "run-view-id").data == {"run_id": "abc", "layer": "conv_top"}
+    # The run page's template would match these longer URLs too: the page order prevents it.
+    assert by_id(render(urls.ComparePage("abc").url()), "compare-view")
+    filter_page = render(urls.FilterPage("abc", "conv_top", 2, 5, "rf").url())
+    assert text(filter_page.children[0]) == "Filter 2 of conv_top"
+    assert by_id(filter_page, "filter-overlay").src.endswith("overlay.png?image=5&mode=rf")
+
+
+# --- runs page ------------------------------------------------------------------------------
+
+
+def test_launch_form_offers_the_apis_choices(fake_api, page):
+    fake_api.answers["/architectures"] = ["tiny", "vgg16"]
+    fake_api.answers["/datasets/builtin"] = {"categories": ["cat", "bird"]}
+    layout = page("runs").layout()
+    assert by_id(layout, "launch-arch").options == ["tiny", "vgg16"]
+    category = by_id(layout, "launch-category")
+    assert (category.options, category.value) == (["cat", "bird"], "cat")
+    assert by_id(layout, "launch-epochs").value == 2
+    assert by_id(layout, "launch-flags").value == ["interpretable", "twin"]
+    assert {"runs-refresh", "runs-table", "launch-message"} <= ids(layout)
+
+
+def test_launch_form_falls_back_when_the_api_is_down(fake_api, page):
+    fake_api.answers["/architectures"] = DOWN
+    layout = page("runs").layout()
+    assert by_id(layout, "launch-arch").options == ["tiny"]
+    assert by_id(layout, "launch-category").value == "bird"
+
+
+def test_runs_table_links_each_run(fake_api, page):
+    fake_api.answers["/runs"] = [
+        run_answer("abc"),
+        run_answer("xyz", config={**run_answer()["config"], "interpretable": False}, accuracy=None)
+        | {"status": "running", "progress": 0.4, "stage": "train"},
+    ]
+    table = page("runs").refresh_runs(3)
+    assert isinstance(table, html.Table) and table.className == "runs"
+    assert links(table) == {"abc": "/runs/abc", "xyz": "/runs/xyz"}
+    rows = [[text(td) for td in row.children] for row in of_type(table, html.Tr)[1:]]
+    assert rows[0][3:6] == ["interpretable", "single", "succeeded"]
+    assert rows[0][7] == "0.875"
+    assert rows[1][3] == "ordinary" and rows[1][6] == "train 40%" and rows[1][7] == ""
+    assert [td.className for td in with_class(table, "status")] == [
+        "status status-succeeded",
+        "status status-running",
+    ]
+
+
+def test_runs_table_without_runs_and_on_api_error(fake_api, page):
+    fake_api.answers["/runs"] = []
+    assert text(page("runs").runs_table()) == "No runs yet: launch one above."
+    fake_api.answers["/runs"] = DOWN
+    shown = page("runs").runs_table()
+    assert (shown.className, text(shown)) == ("error", DOWN.message)
+
+
+def test_launch_posts_the_form_and_links_the_new_run(fake_api, page):
+    fake_api.answers["/runs"] = {"id": "new1"}
+    message = page("runs").launch(1, "tiny", "multi", "bird", 96, 3, 128, ["interpretable"])
+    assert fake_api.calls == [
+        (
+            "POST",
+            "/runs",
+            {
+                "arch": "tiny",
+                "interpretable": True,
+                "with_twin": False,
+                "epochs": 3,
+                "dataset": {
+                    "task": "multi",
+                    "category": "bird",
+                    "image_size": 96,
+                    "train_size": 128,
+                },
+            },
+        )
+    ]
+    assert text(message) == "Launched new1"
+    assert links(message) == {"new1": "/runs/new1"}
+
+
+def test_launch_shows_the_apis_reason(fake_api, page):
+    fake_api.answers["/runs"] = ApiError("epochs: Input should be greater than 0", 422)
+    message = page("runs").launch(1, "tiny", "single", "bird", None, -3, 256, [])
+    assert message.className == "error"
+    assert text(message) == "Could not launch: epochs: Input should be greater than 0"
+
+
+# --- run page -------------------------------------------------------------------------------
+
+
+def _evaluated_run(fake_api) -> None:
+    fake_api.answers.update(
+        {
+            "/runs/abc": run_answer(),
+            "/runs/abc/metrics": metrics_answer(),
+            "/runs/abc/features": features_answer(),
+            "/runs/abc/layers/conv_top/filters": [
+                {"filter": f, "top_image": 11 - f} for f in range(6)
+            ],
+            "/runs/abc/layers/conv_added/filters": [
+                {"filter": f, "top_image": f} for f in range(4)
+            ],
+        }
+    )
+
+
+def test_run_layout_holds_the_view_for_its_callback(fake_api, page):
+    layout = page("run_view").layout(run_id="abc", layer="conv_added")
+    assert by_id(layout, "run-view-id").data == {"run_id": "abc", "layer": "conv_added"}
+    assert by_id(layout, "run-view-refresh").interval == 2000
+    assert {"run-view-status", "run-view-evaluation", "run-view-filters"} <= ids(layout)
+    assert fake_api.calls == []  # the callback fetches, not the layout
+    assert text(page("run_view").layout()) == "Bad run address: run None"
+
+
+def test_running_run_shows_status_and_keeps_refreshing(fake_api, page):
+    fake_api.answers["/runs/abc"] = run_answer(
+        status="running", stage="train", progress=0.25, epoch=1, task_loss=None, twin_id=None
+    )
+    status, evaluation, filters, stop = page("run_view").refresh(
+        1, {"run_id": "abc", "layer": None}
+    )
+    assert (evaluation, filters, stop) == (None, None, False)
+    assert text(by_id(status, "run-status")) == "running"
+    assert text(status.children[0]) == "Run abc running"
+    assert text(with_class(status, "bar-label")[0]) == "train 25%"
+    facts = [text(c) for c in of_type(status, html.Dd)]
+    assert facts[:5] == ["tiny", "interpretable", "single", "bird", "1 / 2"]
+    assert facts[5:] == ["", "0.5000", "0.875", "123.5"]
+    assert links(status) == {}  # no twin
+
+
+def test_failed_run_shows_its_error_and_stops(fake_api, page):
+    fake_api.answers["/runs/abc"] = run_answer(status="failed", error="Traceback: boom")
+    status, evaluation, _, stop = page("run_view").run_sections("abc", None)
+    assert stop is True and evaluation is None
+    assert [text(p) for p in of_type(status, html.Pre)] == ["Traceback: boom"]
+    assert links(status) == {"xyz": "/runs/xyz"}
+
+
+def test_succeeded_run_shows_evaluation_and_filter_grid(fake_api, page):
+    _evaluated_run(fake_api)
+    status, evaluation, filters, stop = page("run_view").run_sections("abc", None)
+    assert stop is True
+    assert text(status.children[0]) == "Run abc succeeded"
+    assert text(by_id(evaluation, "test-accuracy")) == (
+        "Test accuracy 0.900 on the evaluation images."
+    )
+    assert links(evaluation) == {"Compare with its twin": "/runs/abc/compare"}
+    assert image_sources(evaluation) == ["/media/runs/abc/heatmaps/bird.png"]
+    metric_rows = [[text(td) for td in tr.children] for tr in of_type(evaluation, html.Tr)]
+    assert metric_rows[1] == ["conv_added", "0.123", "0.250", "0.050", "0.500", "12.5"]
+    assert ["8.0", "0.400"] in metric_rows and metric_rows[-1] == ["16.0", "0.600"]
+    # The grid defaults to the top layer; each cell links to its filter on its best image.
+    assert text(filters.children[0]) == "Filters of conv_top"
+    cells = with_class(filters, "cell")
+    assert [cell.href for cell in cells[:2]] == [
+        "/runs/abc/layers/conv_top/filters/0?image=11",
+        "/runs/abc/layers/conv_top/filters/1?image=10",
+    ]
+    assert image_sources(cells[3]) == [
+        "/media/runs/abc/layers/conv_top/filters/3/overlay.png?image=8"
+    ]
+    assert [text(cell) for cell in cells] == [f"#{f}" for f in range(6)]
+    tabs = {text(tab): (tab.href, tab.className) for tab in with_class(filters, "tab")}
+    assert tabs == {
+        "conv_added": ("/runs/abc?layer=conv_added", "tab"),
+        "conv_top": ("/runs/abc?layer=conv_top", "tab active"),
+    }
+
+
+def test_filter_grid_shows_the_layer_of_the_url(fake_api, page):
+    _evaluated_run(fake_api)
+    grid = page("run_view").filters_section("abc", "conv_added")
+    assert len(with_class(grid, "cell")) == 4
+    assert with_class(grid, "active")[0].href == "/runs/abc?layer=conv_added"
+    unknown = page("run_view").filters_section("abc", "no_such_layer")
+    assert text(unknown.children[0]) == "Filters of conv_top"
+
+
+def test_run_page_reports_api_errors(fake_api, page):
+    fake_api.answers["/runs/abc"] = ApiError("run 'abc' not found", 404)
+    status, evaluation, filters, stop = page("run_view").run_sections("abc", None)
+    assert (status.className, text(status)) == ("error", "run 'abc' not found")
+    assert (evaluation, filters, stop) == (None, None, True)
+    _evaluated_run(fake_api)
+    fake_api.answers["/runs/abc/metrics"] = ApiError("run 'abc' is not evaluated yet", 409)
+    fake_api.answers["/runs/abc/features"] = DOWN
+    _, evaluation, filters, _ = page("run_view").run_sections("abc", None)
+    assert text(evaluation) == "run 'abc' is not evaluated yet"
+    assert text(filters) == DOWN.message
+
+
+# --- filter view ----------------------------------------------------------------------------
+
+
+def _filter_answers(fake_api, **run_changes) -> None:
+    base = "/runs/abc/layers/conv_top/filters/2"
+    fake_api.answers.update(
+        {
+            "/runs/abc": run_answer(**run_changes),
+            "/runs/abc/features": features_answer(),
+            "/runs/abc/metrics": metrics_answer(),
+            f"{base}/activation": {"argmax": [3, 4], "max": 1.23456, "filter_max": 2.5},
+            f"{base}/top": {"images": [5, 0, 9]},
+        }
+    )
+
+
+def test_filter_view_shows_the_filter_on_the_image(fake_api, page):
+    _filter_answers(fake_api)
+    view = page("filter_view").layout(run_id="abc", layer="conv_top", filter_index="2", image="5")
+    assert view.id == "filter-view"
+    assert text(of_type(view, html.H2)) == "Filter 2 of conv_top"
+    assert by_id(view, "filter-overlay").src == (
+        "/media/runs/abc/layers/conv_top/filters/2/overlay.png?image=5&mode=heat"
+    )
+    assert by_id(view, "filter-image").src == "/media/runs/abc/images/5.png"
+    assert text(by_id(view, "filter-stats")) == (
+        "peak 1.235 at unit (row 3, col 4); filter max over all images 2.500"
+    )
+    assert text(by_id(view, "filter-metrics")) == (
+        "part interpretability P_f 0.500 (best part: torso) · location instability 0.120"
+    )
+    assert text(with_class(view, "nav")) == (
+        "< filter< imagefilter 2 / 6 · image 5 / 12image >filter >"
+    )
+    assert links(view) == {
+        "run abc": "/runs/abc?layer=conv_top",
+        "xyz": "/runs/xyz/layers/conv_top/filters/2?image=5",
+        "< filter": "/runs/abc/layers/conv_top/filters/1?image=5",
+        "< image": "/runs/abc/layers/conv_top/filters/2?image=4",
+        "image >": "/runs/abc/layers/conv_top/filters/2?image=6",
+        "filter >": "/runs/abc/layers/conv_top/filters/3?image=5",
+        "activation": "/runs/abc/layers/conv_top/filters/2?image=5",
+        "receptive fields": "/runs/abc/layers/conv_top/filters/2?image=5&overlay=rf",
+        "": "/runs/abc/layers/conv_top/filters/2?image=9",  # the last top image
+    }
+    top = with_class(view, "cell")
+    assert [cell.href.rsplit("=", 1)[1] for cell in top] == ["5", "0", "9"]
+    assert image_sources(top)[1].endswith("/filters/2/overlay.png?image=0&mode=heat")
+    assert ("GET", "/runs/abc/layers/conv_top/filters/2/activation", {"image": 5}) in fake_api.calls
+    assert ("GET", "/runs/abc/layers/conv_top/filters/2/top", {"k": 8}) in fake_api.calls
+
+
+def test_filter_view_in_rf_mode_keeps_the_mode_and_wraps_around(fake_api, page):
+    _filter_answers(fake_api, twin_id=None)
+    fake_api.answers["/runs/abc/layers/conv_top/filters/2/top"] = {"images": []}
+    layout = page("filter_view").layout
+    view = layout(run_id="abc", layer="conv_top", filter_index="2", image="11", overlay="rf")
+    assert by_id(view, "filter-overlay").src.endswith("overlay.png?image=11&mode=rf")
+    shown = links(view)
+    assert shown["image >"] == "/runs/abc/layers/conv_top/filters/2?image=0&overlay=rf"
+    assert shown["activation"] == "/runs/abc/layers/conv_top/filters/2?image=11"
+    assert "xyz" not in shown
+    assert "receptive fields · show: " in text(of_type(view, html.Figcaption))
+
+
+@pytest.mark.parametrize(
+    ("filter_index", "image", "overlay"),
+    [("x", "0", "heat"), ("2", "-1", "heat"), ("2", "0", "edges"), ("-2", "", "heat")],
+)
+def test_filter_view_rejects_a_bad_address(fake_api, page, filter_index, image, overlay):
+    view = page("filter_view").layout("abc", "conv_top", filter_index, image, overlay)
+    assert view.className == "error"
+    assert text(view) == (
+        f"Bad filter view address: filter {filter_index!r}, image {image!r}, "
+        f"overlay {overlay!r} (heat or rf)"
+    )
+    assert fake_api.calls == []
+
+
+def test_filter_view_before_evaluation_and_on_api_error(fake_api, page):
+    _filter_answers(fake_api)
+    fake_api.answers["/runs/abc/metrics"] = ApiError("run 'abc' is not evaluated yet", 409)
+    view = page("filter_view").layout("abc", "conv_top", "2", "5")
+    assert text(by_id(view, "filter-metrics")) == "not evaluated yet"
+    fake_api.answers["/runs/abc/layers/conv_top/filters/2/activation"] = ApiError(
+        "filter 2 out of range", 404
+    )
+    failed = page("filter_view").layout("abc", "conv_top", "2", "5")
+    assert (failed.className, text(failed)) == ("error", "filter 2 out of range")
+
+
+def test_filter_metrics_of_a_multi_category_layer(fake_api, page):
+    _filter_answers(fake_api)
+    metrics = metrics_answer()
+    metrics["layers"]["conv_top"]["target_category"] = ["cat", "dog", "bird", "cow", "cat", "dog"]
+    metrics["layers"]["conv_top"]["location_instability"]["per_filter"][2] = None
+    fake_api.answers["/runs/abc/metrics"] = metrics
+    view = page("filter_view").layout("abc", "conv_top", "2", "5")
+    assert text(by_id(view, "filter-metrics")).endswith(
+        "location instability excluded · target category bird"
+    )
+
+
+# --- compare page ---------------------------------------------------------------------------
+
+
+def test_compare_page_puts_run_and_twin_side_by_side(fake_api, page):
+    ordinary = metrics_answer()
+    ordinary["layers"]["conv_top"]["part_interpretability"]["best_part_histogram"] = {"legs": 6}
+    fake_api.answers.update(
+        {
+            "/runs/abc/comparison": comparison_answer(),
+            "/runs/abc/metrics": metrics_answer(),
+            "/runs/xyz/metrics": ordinary,
+        }
+    )
+    view = page("compare").layout(run_id="abc")
+    assert view.id == "compare-view"
+    table = of_type(view, html.Table)[0]
+    assert table.className == "metrics comparison"
+    rows = [[text(td) for td in tr.children] for tr in of_type(table, html.Tr)[1:]]
+    assert rows == [
+        ["all", "accuracy ↑", "0.900", "0.920", ""],
+        ["conv_top", "location instability ↓", "0.100", "0.200", "0.50"],
+        ["conv_top", "part interpretability ↑", "0.600", "0.300", "2.00"],
+    ]
+    sides = with_class(view, "side")
+    assert [text(side.children[0]) for side in sides] == ["interpretable: abc", "ordinary: xyz"]
+    assert links(view) == {"abc": "/runs/abc", "xyz": "/runs/xyz"}
+    assert image_sources(view) == [
+        "/media/runs/abc/heatmaps/bird.png",
+        "/media/runs/xyz/heatmaps/bird.png",
+    ]
+    assert "legs6" in text(sides[1]) and "torso3" in text(sides[0])
+
+
+def test_compare_page_reports_a_run_without_twin(fake_api, page):
+    fake_api.answers["/runs/abc/comparison"] = ApiError("run 'abc' has no twin", 404)
+    view = page("compare").layout(run_id="abc")
+    assert (view.id, view.className, text(view)) == (
+        "compare-error",
+        "error",
+        "run 'abc' has no twin",
+    )
+
+
+def test_layouts_render_without_arguments(fake_api, page):
+    """Dash may call a page layout with no arguments (e.g. to validate the app)."""
+    fake_api.answers.update({"/architectures": DOWN, "/datasets/builtin": DOWN})
+    assert isinstance(page("runs").layout(), html.Div)
+    assert text(page("run_view").layout()) == "Bad run address: run None"
+    assert text(page("compare").layout()) == "Bad compare address: run None"
+    assert text(page("filter_view").layout()).startswith("Bad filter view address")
