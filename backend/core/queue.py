@@ -24,9 +24,9 @@ class RunQueue:
 
     @property
     def broker_scheme(self) -> str:
-        """The configured broker's scheme (``redis``, ``sqla+sqlite``), without connecting."""
-        url = self._producer.conf.broker_url if self._producer else self.settings.broker_url
-        return str(url).split("://")[0]
+        """The scheme of the broker in use (``redis``, or ``sqla+sqlite`` for the fallback);
+        resolving it may ping Redis once, on first use."""
+        return str(self._celery().conf.broker_url).split("://")[0]
 
     def _celery(self) -> Celery:
         with self._lock:
