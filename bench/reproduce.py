@@ -1,4 +1,4 @@
-"""Reproduce the paper's comparison (issue 4) on the built-in dataset and print its tables.
+"""Reproduce the paper's comparison on the built-in dataset and print its tables.
 
 Trains interpretable and ordinary twins of ``--arch`` (single-category for every built-in
 category, plus multi-category softmax) from one pretrained backbone, evaluates both with the

@@ -204,7 +204,7 @@ def train(
     batch_size: Annotated[int, typer.Option()] = 32,
     lr: Annotated[float, typer.Option()] = 0.01,
     filter_loss: Annotated[
-        str, typer.Option(help="assigned-mi (default), exact-mi, paper-approx or official")
+        str, typer.Option(help="A filter-loss variant (`partlens catalog` lists them).")
     ] = "assigned-mi",
     seed: Annotated[int, typer.Option()] = 0,
     max_steps: Annotated[int | None, typer.Option()] = None,
@@ -323,6 +323,33 @@ def reproduce(
     except ValueError as exc:
         raise fail(str(exc)) from None
     typer.echo(result["tables"])
+
+
+@app.command()
+def catalog(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the catalog as JSON.")] = False,
+) -> None:
+    """List what a run can be launched with: architectures, datasets, filter-loss variants."""
+    from partlens.runs.catalog import launch_catalog
+
+    entries = launch_catalog()
+    if as_json:
+        typer.echo(entries.model_dump_json(indent=2))
+        return
+    typer.echo("architectures:")
+    for arch in entries.architectures:
+        typer.echo(f"  {arch.name:<10} {arch.input_size:>4} px  {arch.description}")
+    typer.echo("datasets:")
+    for data in entries.datasets:
+        where = "reads a root folder" if data.needs_root else "generated"
+        typer.echo(f"  {data.name:<12} {where}")
+    typer.echo("filter-loss variants:")
+    for variant in entries.filter_losses:
+        mark = " (default)" if variant.name == entries.default_filter_loss else ""
+        typer.echo(
+            f"  {variant.name:<13} weight {variant.default_weight:g}{mark}: {variant.description}"
+        )
+    typer.echo("built-in categories: " + ", ".join(entries.builtin_categories))
 
 
 @dataset_app.command("preview")

@@ -10,7 +10,7 @@ classifier, so that torchvision weights load by their usual keys before the spli
 - ``resnet18`` (beyond the paper): the last residual block of layer4 is the masked "top conv"
   layer, its conv is ``layer4[-1].conv2``; masks sit after the residual sum and ReLU. 7x7 maps
   at 224 px. The paper skips residual nets because skips mix filters: an extension.
-- ``tiny``: a from-scratch CPU net, conv -> BN -> ReLU throughout (method-notes §11: without
+- ``tiny``: a from-scratch CPU net, conv -> BN -> ReLU throughout (docs/method.md §8: without
   normalisation the filter loss inflates activations without bound), 8x downsampling: top
   maps of 14x14 at its default 112 px, 16x16 at 128 px, 8x8 at 64 px.
 

@@ -1,4 +1,4 @@
-"""The filter loss Loss_f = -MI(X; T) (paper Eq. 2-5, method-notes §4).
+"""The filter loss Loss_f = -MI(X; T) (paper Eq. 2-5, docs/method.md §3).
 
 Two computations are offered:
 

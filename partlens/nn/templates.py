@@ -1,4 +1,4 @@
-"""Part templates T and their prior p(T) (paper Sec. 3.1, method-notes §2).
+"""Part templates T and their prior p(T) (paper Sec. 3.1, docs/method.md §2).
 
 For an n x n map the paper defines n^2 positive templates, one per position mu,
 ``t_ij = tau * max(1 - beta * ||(i, j) - mu||_1 / n, -1)``, and one negative template
@@ -40,7 +40,7 @@ def template_distances(n_h: int, n_w: int, *, norm: str = "l1") -> Tensor:
 def template_shapes(n_h: int, n_w: int, *, beta: float = 4.0, norm: str = "l1") -> Tensor:
     """Template shapes ``max(1 - beta * d, -1)`` without tau, one per mu: ``[N, n_h, n_w]``.
 
-    These are the mask values of the forward pass (method-notes §3: the scale without tau keeps
+    These are the mask values of the forward pass (docs/method.md §2.3: the scale without tau keeps
     activation magnitudes).
     """
     shapes = torch.clamp(1.0 - beta * template_distances(n_h, n_w, norm=norm), min=-1.0)

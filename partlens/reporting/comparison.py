@@ -1,6 +1,6 @@
 """Comparing interpretable and ordinary twins: per-twin summaries of the top interpretable
-layer, their ratios, the average over categories (the paper's "Avg." rows) and issue 4's
-targets for the reproduction."""
+layer, their ratios, the average over categories (the paper's "Avg." rows) and the
+reproduction's targets (docs/reproduction.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ METRIC_DIRECTIONS = {
     "location_instability": "lower is better",
     "part_interpretability": "higher is better",
 }
-# Issue 4's targets for --budget small (reported, never tuned for).
+# The reproduction's targets for --budget small (reported, never tuned for).
 TARGETS = {
     "location_instability_ratio": ("<=", 0.65),
     "part_interpretability_ratio": (">=", 1.8),
@@ -133,7 +133,7 @@ def average_twins(single: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def check_targets(average: Mapping[str, Any], multi: Mapping[str, Any]) -> dict[str, Any]:
-    """Issue 4's targets next to the measured values (a report, never a pass/fail gate)."""
+    """The reproduction's targets next to the measured values (a report, never a pass/fail gate)."""
     measured = {
         "location_instability_ratio": average["ratios"]["location_instability"],
         "part_interpretability_ratio": average["ratios"]["part_interpretability"],

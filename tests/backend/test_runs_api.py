@@ -78,3 +78,8 @@ def test_cancel_queued_run(client):
 def test_catalog_lists_architectures_and_categories(client):
     assert "tiny" in client.get("/api/v1/architectures").json()
     assert "bird" in client.get("/api/v1/datasets/builtin").json()["categories"]
+    losses = client.get("/api/v1/filter-losses").json()
+    assert losses[0] == "assigned-mi" and "official" in losses
+    catalog = client.get("/api/v1/catalog").json()
+    assert {a["name"] for a in catalog["architectures"]} >= {"tiny", "vgg16", "resnet18"}
+    assert catalog["default_filter_loss"] == "assigned-mi"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -145,3 +146,13 @@ def test_up_falls_back_to_embedded_broker_and_ctrl_c_stops_everything(tmp_path):
     for url in (ui_url, health_url):
         with pytest.raises(httpx.ConnectError):
             httpx.get(url, timeout=2)
+
+
+def test_catalog_lists_the_registries():
+    result = runner.invoke(app, ["catalog"])
+    assert result.exit_code == 0, result.output
+    assert "tiny" in result.output and "vgg16" in result.output
+    assert "assigned-mi   weight 5 (default)" in result.output
+    assert "pascal-part" in result.output and "reads a root folder" in result.output
+    as_json = runner.invoke(app, ["catalog", "--json"])
+    assert json.loads(as_json.output)["default_filter_loss"] == "assigned-mi"

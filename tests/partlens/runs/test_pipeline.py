@@ -1,13 +1,15 @@
-"""The pipeline records a visible final status for failed and cancelled runs."""
+"""The run pipeline: artifacts it publishes, and the final status of failed and cancelled runs."""
 
 from __future__ import annotations
 
 import pytest
 
 from partlens.config import get_settings
+from partlens.evaluation.schema import load_run_metrics
+from partlens.models import load_model
 from partlens.runs.config import RunConfig
-from partlens.runs.pipeline import execute_run, session_factory
-from partlens.store import Run
+from partlens.runs.pipeline import execute_run, run_pipeline, session_factory
+from partlens.store import Run, RunArtifacts
 
 
 @pytest.fixture
@@ -42,3 +44,42 @@ def test_a_run_cancelled_before_it_starts_is_not_trained(sessions):
     run_id = _add(sessions, RunConfig().model_dump(), cancel_requested=True)
     assert execute_run(run_id) == "cancelled"
     assert execute_run(run_id) == "cancelled", "finished runs are not re-run"
+
+
+def _tiny_config(**overrides) -> dict:
+    return RunConfig.model_validate(
+        {
+            "arch": "tiny",
+            "width": 8,
+            "epochs": 1,
+            "batch_size": 8,
+            "dataset": {"image_size": 64, "train_size": 16, "eval_size": 8},
+            **overrides,
+        }
+    ).model_dump()
+
+
+def test_run_pipeline_publishes_model_features_and_metrics_without_a_database(tmp_path):
+    stages: list[str] = []
+    artifacts = RunArtifacts(tmp_path / "runs", "r1")
+    result = run_pipeline(_tiny_config(), artifacts, on_stage=stages.append)
+    assert stages == ["saving", "precomputing", "evaluating"]
+    assert not result.cancelled and result.train_s > 0 and result.evaluate_s > 0
+    assert result.train.steps == 2
+    metrics = load_run_metrics(artifacts.metrics_path)
+    # Single-category runs are evaluated on the positives: half of the 8 test images.
+    assert metrics.interpretable and metrics.num_images == 4
+    assert metrics.top_layer == "conv_added"
+    assert (artifacts.features_dir / "conv_added.npy").is_file()
+    assert load_model(artifacts.model_dir).config.builder_options == {"width": 8}
+
+
+def test_run_pipeline_stopped_by_a_callback_publishes_nothing(tmp_path):
+    class StopAtOnce:
+        def should_stop(self) -> bool:
+            return True
+
+    artifacts = RunArtifacts(tmp_path / "runs", "r2")
+    result = run_pipeline(_tiny_config(), artifacts, callbacks=[StopAtOnce()])
+    assert result.cancelled and result.metrics is None
+    assert not artifacts.model_dir.exists() and not artifacts.metrics_path.exists()
