@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from partlens.evaluation.schema import LayerMetrics as LayerMetrics
 from partlens.evaluation.schema import RunMetrics as RunMetrics
 from partlens.runs.config import RunConfig
+from partlens.runs.history import HistoryPoint
 
 
 class RunCreate(RunConfig):
@@ -18,6 +19,11 @@ class RunCreate(RunConfig):
 
     name: str = Field(default="", max_length=200)
     with_twin: bool = False
+    queue: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="The worker queue to send it to (e.g. gpu or cpu); default: the server's.",
+    )
 
 
 class RunPublic(BaseModel):
@@ -42,6 +48,26 @@ class RunPublic(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    queue: str = Field(description="The queue the run was sent to.")
+    worker_id: str | None = Field(description="The worker holding (or last holding) its lease.")
+    lease_expires_at: datetime | None
+    attempts: int = Field(description="How many times a worker started it (>1: resumed).")
+    train_s: float | None = Field(description="Seconds spent training (the last attempt).")
+    evaluate_s: float | None = Field(description="Seconds spent precomputing and evaluating.")
+
+
+class RunHistory(BaseModel):
+    """The training curves of a run, as its worker recorded them."""
+
+    run_id: str
+    points: list[HistoryPoint]
+
+
+class RunLog(BaseModel):
+    """The tail of a run's own log file."""
+
+    run_id: str
+    text: str
 
 
 class RunsCreated(BaseModel):
@@ -60,7 +86,7 @@ class LayerPublic(BaseModel):
 class FeaturesPublic(BaseModel):
     run_id: str
     num_images: int
-    image_size: int
+    image_size: int | None = Field(description="Input side in pixels (None: not recorded).")
     categories: list[str]
     layers: list[LayerPublic]
 
@@ -76,6 +102,25 @@ class FilterActivation(BaseModel):
     argmax: tuple[int, int]
     max: float
     filter_max: float
+
+
+class FilterSummary(BaseModel):
+    """One filter of a layer, from the statistics published with its maps."""
+
+    filter: int
+    top_image: int = Field(description="The image the filter peaks on (first one on ties).")
+    peak: float = Field(description="Max of x over all evaluation images and units.")
+    argmax: tuple[int, int] = Field(description="(row, col) of the peak in that image's map.")
+    mean: float = Field(description="Mean activation over images and units.")
+    mean_max: float = Field(description="Mean over images of the per-image max.")
+
+
+class TopImages(BaseModel):
+    """The images a filter fires most on, by per-image max (ties in dataset order)."""
+
+    images: list[int]
+    peaks: list[float] = Field(description="Per-image max of x, descending.")
+    argmax: list[tuple[int, int]] = Field(description="(row, col) of each image's max.")
 
 
 class LayerSummary(BaseModel):

@@ -11,20 +11,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from partlens.commands import console, fail
+from partlens.commands.db import db_app
 from partlens.config import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 dataset_app = typer.Typer(no_args_is_help=True, help="Inspect datasets.")
 app.add_typer(dataset_app, name="dataset")
-console = Console(stderr=True)
-
-
-def fail(message: str) -> typer.Exit:
-    """Print ``message`` and return the exit (code 2) to raise."""
-    console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=2)
+app.add_typer(db_app, name="db")
 
 
 def _children_env(broker_url: str) -> dict[str, str]:
@@ -85,7 +80,7 @@ def service_commands(settings: Settings) -> dict[str, list[str]]:
         "api": [python, "-m", "uvicorn", "backend.main:create_app", "--factory",
                 "--host", settings.api_host, "--port", str(settings.api_port)],
         "worker": [python, "-m", "celery", "-A", "worker.celery_app", "worker",
-                   "-Q", settings.queue, "-c", "1", "--pool", "solo", "-l", "info"],
+                   "-Q", settings.queue, "-c", "1", "--pool", "prefork", "-l", "info"],
         "ui": [python, "-m", "frontend"],
     }  # fmt: skip
 
@@ -149,14 +144,21 @@ def ui() -> None:
 
 @app.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(min=1, help="Tasks at once (1 per GPU).")] = 1,
+    queue: Annotated[
+        str | None,
+        typer.Option(help="The queue to serve (e.g. gpu or cpu); default: $PARTLENS_QUEUE."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The worker's name, unique per machine (e.g. gpu0).")
+    ] = None,
 ) -> None:
-    """Run a Celery worker for training jobs."""
+    """Run a Celery worker for training jobs: one task at a time (start one worker per GPU)."""
     settings = get_settings()
     command = service_commands(settings)["worker"]
-    if concurrency > 1:
-        command[command.index("-c") + 1] = str(concurrency)
-        command[command.index("--pool") + 1] = "prefork"
+    if queue:
+        command[command.index("-Q") + 1] = queue
+    if name:
+        command += ["-n", f"{name}@%h"]
     _exec(command)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +28,13 @@ class Settings(BaseSettings):
     api_port: int = 8000
     ui_host: str = "127.0.0.1"
     ui_port: int = 8050
+    # A worker renews its lease on a run every lease_s / 4 and a reaper requeues a running run
+    # whose lease is older than lease_s: a killed worker's run resumes within about lease_s.
+    lease_s: float = Field(default=20.0, gt=0.5)
+    # Checkpoints land after every epoch and at least this often inside long epochs.
+    checkpoint_interval_s: float = Field(default=300.0, gt=0)
+    # Training history: one step point at most this often (every epoch end is always kept).
+    history_interval_s: float = Field(default=2.0, ge=0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -41,7 +43,13 @@ class Stack:
     broker_url: str
     api_port: int = field(default_factory=free_port)
     ui_port: int = field(default_factory=free_port)
+    workers: int = 1
+    # Stacks alive at once on one Redis db need their own queues, or one's worker takes (and
+    # drops, not knowing the run) the other's tasks.
+    queue: str = "partlens"
+    extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
+    worker_processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
@@ -61,27 +69,55 @@ class Stack:
             PARTLENS_API_PORT=str(self.api_port),
             PARTLENS_UI_PORT=str(self.ui_port),
             PARTLENS_DEVICE="cpu",
+            PARTLENS_QUEUE=self.queue,
         )
         env.pop("PARTLENS_DATABASE_URL", None)
+        env.update(self.extra_env)
         return env
 
-    def _spawn(self, args: list[str], log_name: str) -> None:
+    def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen:
         log = open(self.data_dir / f"{log_name}.log", "wb")  # noqa: SIM115 - closed with the process
+        # Each service in its own process group, so that stop() also ends a worker's children.
         self.processes.append(
-            subprocess.Popen(args, env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            subprocess.Popen(
+                args,
+                env=self.env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         )
+        return self.processes[-1]
 
     def start(self, ui: bool = False) -> Stack:
         from partlens.cli import service_commands
         from partlens.config import Settings
 
-        commands = service_commands(Settings(api_port=self.api_port, ui_port=self.ui_port))
-        for name in ("api", "worker", "ui") if ui else ("api", "worker"):
-            self._spawn(commands[name], name)
+        commands = service_commands(
+            Settings(api_port=self.api_port, ui_port=self.ui_port, queue=self.queue)
+        )
+        self._spawn(commands["api"], "api")
+        for index in range(self.workers):
+            self.start_worker(f"w{index}" if self.workers > 1 else "worker")
+        if ui:
+            self._spawn(commands["ui"], "ui")
         self.wait_http(f"{self.api_url}/health")
         if ui:
             self.wait_http(self.ui_url)
         return self
+
+    def start_worker(self, name: str) -> subprocess.Popen:
+        """Starts one more worker process named ``name`` (its own Celery hostname)."""
+        from partlens.cli import service_commands
+        from partlens.config import Settings
+
+        command = service_commands(Settings(queue=self.queue))["worker"]
+        if self.workers > 1:
+            command = [*command, "-n", f"{name}@%h"]
+        process = self._spawn(command, name)
+        self.worker_processes[name] = process
+        return process
 
     def wait_http(self, url: str, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s
@@ -113,10 +149,15 @@ class Stack:
 
     def stop(self) -> None:
         for p in self.processes:
-            if p.poll() is None:
-                p.terminate()
+            _signal_group(p, signal.SIGTERM)
         for p in self.processes:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            _signal_group(p, signal.SIGKILL)
+            p.wait()
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    """Signals the process group of ``process`` (a worker and its pool children)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)

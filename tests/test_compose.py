@@ -26,14 +26,20 @@ def test_compose_file_is_valid_and_wired():
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)
     services = config["services"]
-    assert set(services) == {"redis", "api", "ui", "worker"}
-    for name in ("api", "ui", "worker", "redis"):
+    assert set(services) == {"redis", "postgres", "api", "ui", "worker"}
+    for name in ("api", "ui", "worker", "redis", "postgres"):
         assert "healthcheck" in services[name], name
     assert services["api"]["depends_on"]["redis"]["condition"] == "service_healthy"
     assert services["ui"]["depends_on"]["api"]["condition"] == "service_healthy"
     devices = services["worker"]["deploy"]["resources"]["reservations"]["devices"]
     assert devices[0]["capabilities"] == ["gpu"]
     assert "partlens-data" in config["volumes"]
+    assert services["redis"]["command"][-2:] == ["--appendonly", "yes"]
+    assert services["api"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    url = services["worker"]["environment"]["PARTLENS_DATABASE_URL"]
+    assert url.startswith("postgresql+psycopg://") and "@postgres:" in url
+    # Scalable: no fixed container name or host port on the worker.
+    assert "container_name" not in services["worker"] and "ports" not in services["worker"]
 
 
 def test_cpu_override_resets_the_gpu_reservation():

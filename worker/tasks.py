@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from partlens.runs.broker import RUN_TASK
-from partlens.runs.pipeline import execute_run
 from worker.celery_app import app
 
 
 @app.task(name=RUN_TASK, acks_late=True)
 def execute_run_task(run_id: str) -> str:
-    """Train, precompute and evaluate run ``run_id``; returns its final status."""
+    """Train, precompute and evaluate run ``run_id`` under a lease; returns its final status
+    (``held`` when another worker executes it: a second delivery is a no-op)."""
+    # Imported in the child that executes the task, so the parent never loads the training
+    # stack (and never initialises CUDA before forking).
+    from partlens.runs.pipeline import execute_run
+
     return execute_run(run_id)

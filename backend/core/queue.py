@@ -38,6 +38,7 @@ class RunQueue:
                 )
             return self._producer
 
-    def enqueue(self, run_id: str) -> None:
-        """Sends the run task for ``run_id``; broker errors propagate to the caller."""
-        self._celery().send_task(RUN_TASK, args=[run_id], queue=self.settings.queue)
+    def enqueue(self, run_id: str, queue: str | None = None) -> None:
+        """Sends the run task for ``run_id`` to ``queue`` (default: the configured one); broker
+        errors propagate to the caller."""
+        self._celery().send_task(RUN_TASK, args=[run_id], queue=queue or self.settings.queue)

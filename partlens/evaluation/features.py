@@ -1,7 +1,8 @@
 """Feature maps of a run's evaluation images, published as the run's ``features/`` artifact.
 
 One library function for everything that evaluates a trained model (the worker, ``partlens
-reproduce``), so that the maps, logits and manifest mean the same thing wherever they come from.
+reproduce``), so that the maps, logits, statistics, images and manifest mean the same thing
+wherever they come from. The folder's layout belongs to :mod:`partlens.store.artifacts`.
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ def precompute_features(
 ) -> None:
     """Publish each interpretable layer's maps x (after ReLU and mask) for the evaluation images.
 
+    One forward pass per batch gives the maps and the logits; the maps go straight into the
+    filter-major float16 files, the uint8 images the model was fed are stored as PNG, and the
+    per-filter statistics and the manifest are written when all images are in.
+
     run_config: a :class:`partlens.runs.RunConfig` as a dict (its ``dataset`` spec is stored in
-    the manifest so that readers regenerate the same images). dataset: the evaluation dataset
-    when the caller already built it (default: ``build_eval_dataset(run_config)``). Also stores
-    the logits and labels, from which the accuracy is computed.
+    the manifest). dataset: the evaluation dataset when the caller already built it (default:
+    ``build_eval_dataset(run_config)``). Also stores the logits and labels, from which the
+    accuracy is computed.
     """
     from partlens.data import collate_samples
     from partlens.runs.config import build_eval_dataset
@@ -40,24 +45,25 @@ def precompute_features(
     )
     device = next(model.parameters()).device
     model.eval()
-    maps: dict[str, list[np.ndarray]] = {name: [] for name in model.layer_names}
     logits, labels = [], []
-    with torch.no_grad():
+    with artifacts.publish_features(len(dataset)) as writer, torch.no_grad():
+        start = 0
         for batch in loader:
-            images = batch.images.to(device)
-            for name, fmap in model.forward_features(images).items():
-                maps[name].append(fmap.float().cpu().numpy())
-            logits.append(model(images).float().cpu().numpy())
+            writer.write_images(start, [sample.image for sample in batch.samples])
+            batch_logits, maps = model.forward_with_features(batch.images.to(device))
+            for name, fmap in maps.items():
+                # float16 on the device: half the bytes to copy, the same rounding as numpy's.
+                writer.write_maps(name, start, fmap.half().cpu().numpy())
+            logits.append(batch_logits.float().cpu().numpy())
             labels.append(batch.labels.numpy())
-    manifest = {
-        "dataset": dict(run_config["dataset"]),
-        "split": "test",
-        "num_images": len(dataset),
-        "categories": list(dataset.categories),
-        "labels": np.concatenate(labels).tolist(),
-        "logits": np.concatenate(logits).tolist(),
-        "image_size": int(run_config["dataset"]["image_size"]),
-    }
-    artifacts.write_features(
-        {name: np.concatenate(parts) for name, parts in maps.items()}, manifest
-    )
+            start += len(batch.samples)
+        writer.commit(
+            {
+                "dataset": dict(run_config["dataset"]),
+                "split": "test",
+                "categories": list(dataset.categories),
+                "labels": np.concatenate(labels).tolist(),
+                "logits": np.concatenate(logits).tolist(),
+                "image_size": int(run_config["dataset"]["image_size"]),
+            }
+        )

@@ -2,7 +2,8 @@
 
 Reads only published artifacts: the feature maps of the evaluation images (after ReLU and
 mask), the manifest, and the model (for receptive-field geometry and the measured effective RF
-radius). Images and their annotations are regenerated from the dataset spec in the manifest.
+radius). The annotations (part masks, landmarks, boxes) are regenerated from the dataset spec in
+the manifest, and checked against the stored images the model saw.
 
 Single-category runs are evaluated on the test images of their category (the positives), as the
 paper does. Multi-category runs are evaluated on all test images; each filter's target category
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 
 from partlens.data import image_to_tensor
 from partlens.evaluation.annotations import (
@@ -63,6 +65,7 @@ from partlens.models import load_model
 from partlens.models.checkpoint import read_checkpoint_meta
 from partlens.runs.config import build_eval_dataset
 from partlens.store import RunArtifacts
+from partlens.store.artifacts import MissingImagesError
 from partlens.store.atomic_io import atomic_write_json, publish_dir
 
 QUANTILE = 0.005  # p(x_ij > T_f), as Bau et al. and the paper
@@ -73,6 +76,7 @@ RF_PROBE_IMAGES = 8
 RADIUS_FACTORS = (0.5, 0.75, 1.0, 1.5, 2.0)
 HEATMAP_GRID = 64
 HEATMAP_SIZE = 256
+_NOT_REPRODUCED = "the dataset spec no longer reproduces the run's images"
 
 
 def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> RunMetrics:
@@ -84,34 +88,43 @@ def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> RunMetrics:
     oracle references, and part interpretability mean_f P_f with the best part of each filter
     and its sensitivity to the RF radius. Returns the :class:`RunMetrics` it wrote.
     """
-    manifest = artifacts.manifest()
-    if manifest is None:
-        raise FileNotFoundError(f"run {artifacts.root.name} has no published feature maps")
+    try:
+        manifest = artifacts.features_manifest()
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"run {artifacts.root.name} has no published feature maps"
+        ) from None
+    if manifest.dataset is None or manifest.image_size is None:
+        raise ValueError(f"run {artifacts.root.name}: the manifest has no dataset spec")
     meta = read_checkpoint_meta(artifacts.model_dir)
     model = load_model(artifacts.model_dir).to(device)
-    spec = manifest["dataset"]
+    spec = manifest.dataset
     task = spec["task"]
     dataset = build_eval_dataset({"dataset": spec})
-    if len(dataset) != manifest["num_images"]:
+    if len(dataset) != manifest.num_images:
         raise ValueError(
             f"the evaluation set regenerated {len(dataset)} images, the manifest says "
-            f"{manifest['num_images']}: the dataset spec no longer reproduces the run's images"
+            f"{manifest.num_images}: {_NOT_REPRODUCED}"
         )
-    labels = np.asarray(manifest["labels"], dtype=np.int64)
-    logits = np.asarray(manifest["logits"], dtype=np.float64)
-    annotations = evaluated_images(dataset, labels, manifest["categories"], task)
-    image_size = int(manifest["image_size"])
+    labels = np.asarray(manifest.labels, dtype=np.int64)
+    logits = np.asarray(manifest.logits, dtype=np.float64)
+    annotations = evaluated_images(dataset, labels, manifest.categories, task)
+    _check_stored_images(artifacts, annotations)
+    image_size = manifest.image_size
     layers: dict[str, LayerMetrics] = {}
     top_positions = None
-    for layer in manifest["layers"]:
-        maps = np.asarray(artifacts.feature_maps(layer)[annotations.indices])
+    for layer in manifest.layers:
+        # Filter-major on disk; the metrics take [N, F, h, w] of the evaluated images.
+        maps = np.ascontiguousarray(
+            artifacts.layer_maps(layer)[:, annotations.indices].swapaxes(0, 1)
+        )
         layers[layer], top_positions = _evaluate_layer(
             model, layer, maps, annotations, task, image_size
         )
     if top_positions is None:
         raise ValueError(f"run {artifacts.root.name}: the manifest lists no layers")
     heatmap_files = _write_heatmaps(artifacts, top_positions, annotations)
-    categories = list(manifest["categories"])
+    categories = list(manifest.categories)
     metrics = RunMetrics(
         schema_version=SCHEMA_VERSION,
         run_id=artifacts.root.name,
@@ -129,7 +142,7 @@ def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> RunMetrics:
             top_k=TOP_K,
             rf_mass=RF_MASS,
         ),
-        top_layer=list(manifest["layers"])[-1],
+        top_layer=list(manifest.layers)[-1],
         layers=layers,
         heatmaps={name: files[0] for name, files in heatmap_files.items()},
         heatmap_arrays={name: files[1] for name, files in heatmap_files.items()},
@@ -137,6 +150,19 @@ def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> RunMetrics:
     )
     atomic_write_json(artifacts.metrics_path, metrics.model_dump(mode="json"))
     return metrics
+
+
+def _check_stored_images(artifacts: RunArtifacts, annotations: EvalAnnotations) -> None:
+    """The regenerated annotations belong to the images the maps were computed on: the first
+    evaluated images equal the stored crops (runs published without images are not checked)."""
+    for row, index in enumerate(annotations.indices[:RF_PROBE_IMAGES]):
+        try:
+            path = artifacts.image_path(int(index))
+        except MissingImagesError:
+            return
+        with Image.open(path) as stored:
+            if not np.array_equal(np.asarray(stored.convert("RGB")), annotations.images[row]):
+                raise ValueError(f"evaluation image {index} differs: {_NOT_REPRODUCED}")
 
 
 def _accuracy(

@@ -152,6 +152,11 @@ class PartModel(nn.Module):
         _, outputs, _ = self._run(x)
         return outputs
 
+    def forward_with_features(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """Logits and :meth:`forward_features` from one pass (what precompute stores)."""
+        top, outputs, _ = self._run(x)
+        return self.classifier(top), outputs
+
     def forward_train(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """Logits and each layer's *unmasked* post-ReLU map x (what Loss_f is computed on)."""
         top, _, unmasked = self._run(x)

@@ -67,6 +67,9 @@ class RunConfig(BaseModel):
         "into the network at build time.",
     )
     filter_loss: str = Field(default="assigned-mi", description="A registered filter-loss variant.")
+    filter_loss_weight: float | None = Field(
+        default=None, ge=0, le=1000, description="lambda's weight; default: the variant's own."
+    )
     multi_loss: Literal["softmax", "logistic"] = "softmax"
     seed: int = Field(default=0, ge=0)
     max_steps: int | None = Field(default=None, ge=1)
@@ -166,11 +169,15 @@ def build_run_model(config: dict[str, Any]) -> Any:
     )
 
 
-def train_config(config: dict[str, Any], device: str = "auto") -> Any:
+def train_config(
+    config: dict[str, Any], device: str = "auto", checkpoint_every_s: float | None = None
+) -> Any:
     """The :class:`partlens.training.loop.TrainConfig` for a run."""
     from partlens.training.loop import TrainConfig
 
     return TrainConfig(
+        filter_loss_weight=config.get("filter_loss_weight"),
+        checkpoint_every_s=checkpoint_every_s,
         epochs=config["epochs"],
         batch_size=config["batch_size"],
         lr=config["lr"],

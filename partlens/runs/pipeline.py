@@ -9,6 +9,7 @@ here talks to Celery.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import traceback
@@ -23,8 +24,11 @@ import torch
 from sqlalchemy.orm import Session, sessionmaker
 
 from partlens.config import get_settings
+from partlens.runs.history import HISTORY_FILE, HistoryRecorder, truncate_history
+from partlens.runs.lease import Claim, Heartbeat, claim_run, worker_identity
+from partlens.runs.runlog import LOG_FILE, run_log
 from partlens.store import RunArtifacts, RunStatus, create_session_factory
-from partlens.store.db import FINISHED_STATUSES, Run
+from partlens.store.db import Run
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +61,15 @@ def run_pipeline(
     backbone: Mapping[str, torch.Tensor] | None = None,
     train_set: Any | None = None,
     eval_set: Any | None = None,
+    checkpoint_every_s: float | None = None,
 ) -> PipelineResult:
     """Build, train, save, precompute and evaluate one run described by ``config``.
 
     config: a :class:`partlens.runs.RunConfig` as a dict. backbone: pretrained weights loaded
     into the fresh model (the added layer and classifier stay fresh). train_set / eval_set:
     datasets already built by the caller (default: from ``config``). Training resumes from
-    ``artifacts.checkpoint_dir``; every artifact is published atomically.
+    ``artifacts.checkpoint_dir`` (written every epoch and every ``checkpoint_every_s``); every
+    artifact is published atomically.
     """
     from partlens.evaluation import evaluate_run, precompute_features
     from partlens.models import save_checkpoint
@@ -82,7 +88,7 @@ def run_pipeline(
     result = train(
         model,
         train_set if train_set is not None else build_train_dataset(config),
-        train_config(config, device=device),
+        train_config(config, device=device, checkpoint_every_s=checkpoint_every_s),
         callbacks=list(callbacks),
         checkpoint_dir=artifacts.checkpoint_dir,
     )
@@ -178,58 +184,139 @@ def _finish(
     sessions: sessionmaker[Session], run_id: str, status: RunStatus, stage: str, **fields: Any
 ) -> str:
     """Record the run's final status (and when it ended); returns the status."""
+    now = datetime.now(UTC)
     _set(
-        sessions, run_id, status=status.value, stage=stage, finished_at=datetime.now(UTC), **fields
-    )
+        sessions, run_id, status=status.value, stage=stage, finished_at=now,
+        lease_expires_at=None, **fields,
+    )  # fmt: skip
     return status.value
 
 
-def _start(sessions: sessionmaker[Session], run_id: str) -> tuple[str | None, dict[str, Any]]:
-    """Moves a queued run to ``running``; returns (final status if it must not run, config)."""
-    with sessions() as session:
-        run = session.get(Run, run_id)
-        if run is None:
-            log.error("run %s does not exist", run_id)
-            return "missing", {}
-        if run.status in FINISHED_STATUSES:
-            return run.status, {}
-        if run.cancel_requested:
-            run.status = RunStatus.cancelled.value
-            run.finished_at = datetime.now(UTC)
-            session.commit()
-            return run.status, {}
-        run.status = RunStatus.running.value
-        run.stage = "preparing"
-        run.started_at = run.started_at or datetime.now(UTC)
-        session.commit()
-        return None, dict(run.config)
+class LeaseLost(RuntimeError):
+    """Another worker took the run over (this one stalled past its lease): publish nothing."""
+
+
+def _resume_step(artifacts: RunArtifacts) -> int:
+    """The step the run's checkpoint resumes from (0 without one)."""
+    from partlens.models.checkpoint import read_checkpoint_meta
+    from partlens.training.state import has_training_state
+
+    if not has_training_state(artifacts.checkpoint_dir):
+        return 0
+    return int(read_checkpoint_meta(artifacts.checkpoint_dir)["state"].get("step", 0))
 
 
 def execute_run(run_id: str, extra_callbacks: Sequence[Any] = ()) -> str:
-    """Run the whole pipeline for ``run_id``; idempotent for finished runs; returns the status.
+    """Run the whole pipeline for ``run_id`` under a lease; returns the status it ended in.
 
-    ``extra_callbacks`` (e.g. a console progress bar) see the same training progress.
+    Idempotent: a finished run is not re-run, and a run another worker holds a live lease on
+    returns ``held`` without touching it. ``extra_callbacks`` (e.g. a console progress bar)
+    see the same training progress.
     """
     from partlens.training import resolve_device
 
     settings = get_settings()
     sessions = session_factory(settings.resolved_database_url)
-    final, config = _start(sessions, run_id)
-    if final is not None:
-        return final
-    recorder = RunProgressRecorder(sessions, run_id)
+    worker_id = worker_identity()
+    claim = claim_run(sessions, run_id, worker_id, settings.lease_s)
+    if not claim.won:
+        log.info("run %s not executed here: %s", run_id, claim.status)
+        return claim.status
+    artifacts = RunArtifacts(settings.runs_dir, run_id)
+    with (
+        run_log(artifacts.root / LOG_FILE, run_id) as run_logger,
+        Heartbeat(sessions, run_id, worker_id, settings.lease_s) as heartbeat,
+    ):
+        return _execute_claimed(
+            run_id,
+            claim,
+            artifacts,
+            sessions,
+            heartbeat,
+            run_logger,
+            extra_callbacks,
+            device=str(resolve_device(settings.device)),
+        )
+
+
+def _execute_claimed(
+    run_id: str,
+    claim: Claim,
+    artifacts: RunArtifacts,
+    sessions: sessionmaker[Session],
+    heartbeat: Heartbeat,
+    run_logger: logging.Logger,
+    extra_callbacks: Sequence[Any],
+    *,
+    device: str,
+) -> str:
+    settings = get_settings()
+    resume_step = _resume_step(artifacts)
+    truncate_history(artifacts.root / HISTORY_FILE, resume_step)
+    run_logger.info(
+        "attempt %d on %s, device %s, %s",
+        claim.attempt,
+        heartbeat.worker_id,
+        device,
+        f"resuming from step {resume_step}" if resume_step else "from the start",
+    )
+    run_logger.info("config %s", json.dumps(claim.config, sort_keys=True))
+
+    def on_stage(stage: str) -> None:
+        if heartbeat.lost.is_set():
+            raise LeaseLost(f"run {run_id}: lease lost before {stage}")
+        run_logger.info("stage %s", stage)
+        _set(sessions, run_id, stage=stage, progress=1.0)
+
+    callbacks = [
+        RunProgressRecorder(sessions, run_id),
+        HistoryRecorder(
+            artifacts.root / HISTORY_FILE,
+            interval_s=settings.history_interval_s,
+            attempt=claim.attempt,
+        ),
+        EpochLogger(run_logger),
+        heartbeat,
+        *extra_callbacks,
+    ]
     try:
         result = run_pipeline(
-            config,
-            RunArtifacts(settings.runs_dir, run_id),
-            device=str(resolve_device(settings.device)),
-            callbacks=[recorder, *extra_callbacks],
-            on_stage=lambda stage: _set(sessions, run_id, stage=stage, progress=1.0),
+            claim.config,
+            artifacts,
+            device=device,
+            callbacks=callbacks,
+            on_stage=on_stage,
+            checkpoint_every_s=settings.checkpoint_interval_s,
         )
+        if heartbeat.lost.is_set():
+            raise LeaseLost(f"run {run_id}: lease lost while training")
+        timings = {"train_s": result.train_s, "evaluate_s": result.evaluate_s}
         if result.cancelled:
-            return _finish(sessions, run_id, RunStatus.cancelled, stage="cancelled")
-        return _finish(sessions, run_id, RunStatus.succeeded, stage="done")
+            run_logger.info("cancelled at step %d; checkpoint kept", result.train.steps)
+            return _finish(sessions, run_id, RunStatus.cancelled, stage="cancelled", **timings)
+        run_logger.info("succeeded in %.1f s training, %.1f s evaluating", *timings.values())
+        return _finish(sessions, run_id, RunStatus.succeeded, stage="done", **timings)
+    except LeaseLost as exc:
+        run_logger.error("%s; the run is another worker's now", exc)
+        return "lost"
     except Exception as exc:
-        log.exception("run %s failed", run_id)
+        run_logger.exception("run %s failed", run_id)
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
         return _finish(sessions, run_id, RunStatus.failed, stage="failed", error=error)
+
+
+class EpochLogger:
+    """A training callback writing one line per epoch to the run's log."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+
+    def on_epoch_end(self, progress: Any) -> None:
+        """The epoch's means."""
+        self.logger.info(
+            "epoch %d/%d step %d: task loss %.4f, filter loss %.4f, accuracy %.3f, "
+            "lambda %.4g, lr %.4g, %.1f images/s",
+            progress.epoch, progress.epochs, progress.step, progress.task_loss,
+            progress.filter_loss, progress.accuracy, progress.filter_lambda, progress.lr,
+            progress.images_per_s,
+        )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Run metadata (SQLAlchemy) and run artifacts on disk (atomic writes)."""
+"""Run metadata (SQLAlchemy, its schema by Alembic migrations) and run artifacts on disk."""
 
 from partlens.store.artifacts import RunArtifacts
 from partlens.store.atomic_io import atomic_save_npy, atomic_write_bytes, atomic_write_json
@@ -9,8 +9,10 @@ from partlens.store.db import (
     create_session_factory,
     init_db,
 )
+from partlens.store.migrate import HEAD_REVISION, current_revision, upgrade_database
 
 __all__ = [
+    "HEAD_REVISION",
     "RUN_STATUSES",
     "Run",
     "RunArtifacts",
@@ -19,5 +21,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "create_session_factory",
+    "current_revision",
     "init_db",
+    "upgrade_database",
 ]

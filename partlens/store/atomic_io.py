@@ -3,6 +3,8 @@ a partial one. Shared by checkpoints, feature maps and metrics; needs no service
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
 import shutil
@@ -10,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +58,10 @@ def atomic_save_npy(path: Path, array: np.ndarray) -> None:
 def publish_dir(target: Path) -> Iterator[Path]:
     """Yield a staging folder; on success it replaces ``target`` in one rename.
 
-    An existing ``target`` is moved aside first and removed after the swap, so a reader sees
-    either the old complete folder or the new complete one.
+    An existing ``target`` is swapped with the staging folder in one atomic exchange where the
+    OS can (Linux), so a path under ``target`` always resolves; elsewhere it is moved aside
+    first (readers briefly find no ``target``). Either way a reader sees the old complete
+    folder or the new complete one, and the old one is removed after the swap.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -67,10 +72,42 @@ def publish_dir(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    old = None
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(target, old)
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    if _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # the old folder, now at the staging name
+        return
+    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    os.replace(target, old)
     os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+_AT_FDCWD = -100  # linux/fcntl.h
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EXDEV}
+
+
+@lru_cache(maxsize=1)
+def _renameat2() -> Any | None:
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError, TypeError):  # not glibc >= 2.28
+        return None
+    int_, path = ctypes.c_int, ctypes.c_char_p
+    function.argtypes = [int_, path, int_, path, ctypes.c_uint]
+    return function
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step; False where the platform or file system cannot."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NO_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(b))

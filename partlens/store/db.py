@@ -93,8 +93,12 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
-    Base.metadata.create_all(engine)
+    """Bring the schema to the newest migration: built in an empty database, upgraded in an
+    older one (its rows kept). Safe when several processes start at once."""
+    # Imported here because the migrations import this module (for make_engine and Base).
+    from partlens.store.migrate import upgrade_database
+
+    upgrade_database(engine)
 
 
 def create_session_factory(url: str) -> sessionmaker:

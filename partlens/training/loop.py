@@ -70,6 +70,7 @@ class TrainConfig:
     channels_last: bool = True
     max_steps: int | None = None
     checkpoint_every: int | None = None
+    checkpoint_every_s: float | None = None
     num_workers: int = 0
 
     def __post_init__(self) -> None:
@@ -96,6 +97,10 @@ class TrainConfig:
                 self.checkpoint_every is None or self.checkpoint_every >= 1,
                 "checkpoint_every must be >= 1 or None",
             ),
+            (
+                self.checkpoint_every_s is None or self.checkpoint_every_s > 0,
+                "checkpoint_every_s must be positive or None",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -115,6 +120,7 @@ class TrainProgress:
     accuracy: float
     images_per_s: float
     filter_lambda: float = 0.0
+    lr: float = 0.0
 
 
 class TrainCallback:
@@ -242,9 +248,11 @@ class _Loop:
         self.result = TrainResult(
             model, cancelled=False, steps=self.step, epochs_completed=self.epoch - 1
         )
+        self.last_checkpoint = time.monotonic()
 
     def checkpoint(self, next_epoch: int, step_in_epoch: int) -> None:
         """Saves the resumable state (when the run has a checkpoint folder)."""
+        self.last_checkpoint = time.monotonic()
         if self.checkpoint_path is not None:
             save_training_state(
                 self.model,
@@ -284,6 +292,10 @@ class _Loop:
             batch_sampler=batches[self.skip :],
             collate_fn=collate_samples,
             num_workers=config.num_workers,
+            # The loader draws its workers' base seed from this generator, not from the global
+            # RNG, which the dataset's augmentation uses: a run resumed mid-epoch (a new loader)
+            # then sees the same flips as an uninterrupted one.
+            generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch),
         )
         self.model.train()
         sums = torch.zeros(3, dtype=torch.float64)
@@ -310,11 +322,20 @@ class _Loop:
                 *values,
                 images_per_s=count / max(time.perf_counter() - start, 1e-9),
                 filter_lambda=lam,
+                lr=self.optimizer.param_groups[0]["lr"],
             )
             _call(self.callbacks, "on_step", progress)
-            if config.checkpoint_every and self.step % config.checkpoint_every == 0:
+            if self.checkpoint_due():
                 self.checkpoint(epoch, step_in_epoch)
         return step_in_epoch, sums, images_seen, time.perf_counter() - epoch_start
+
+    def checkpoint_due(self) -> bool:
+        """Every ``checkpoint_every`` steps, and once ``checkpoint_every_s`` passed since the
+        last checkpoint (long epochs on slow machines lose at most that much work)."""
+        every, every_s = self.config.checkpoint_every, self.config.checkpoint_every_s
+        if every and self.step % every == 0:
+            return True
+        return bool(every_s and time.monotonic() - self.last_checkpoint >= every_s)
 
     def end_epoch(self, sums: Tensor, images_seen: int, seconds: float) -> None:
         """Reports the epoch's means to the callbacks and records them in the history."""
@@ -330,6 +351,7 @@ class _Loop:
             accuracy_mean,
             images_per_s=images_seen / max(seconds, 1e-9),
             filter_lambda=float(lam) if self.model.interpretable else 0.0,
+            lr=self.optimizer.param_groups[0]["lr"],
         )
         self.result.history.append(summary)
         _call(self.callbacks, "on_epoch_end", summary)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.rendering import OUTSIDE_DIM, overlay, rf_region, rf_region_overlay
+from backend.rendering import (
+    OUTSIDE_DIM,
+    load_png,
+    overlay,
+    png_bytes,
+    rf_region,
+    rf_region_overlay,
+)
 from partlens.metrics import activation_thresholds, colorize, part_interpretability, rf_disks
 
 SIZE = 64
@@ -72,3 +79,8 @@ def test_heat_overlay_uses_the_library_colour_map():
     # Black base, full heat: the colour of 1.0 at opacity 0.85.
     expected = (colorize(np.ones((SIZE, SIZE))).astype(np.float32) * 0.85).astype(np.uint8)
     np.testing.assert_array_equal(hot, expected)
+
+
+def test_png_round_trip_is_lossless():
+    image = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(load_png(png_bytes(image)), image)

@@ -33,9 +33,20 @@ def test_launch_records_and_enqueues_run_with_twin(client, redis_url):
     assert set(listed) == {run["id"], twin["id"]}
 
 
+def test_launch_to_a_named_queue_sends_both_twins_there(client, redis_url):
+    response = client.post("/api/v1/runs", json={"arch": "tiny", "with_twin": True, "queue": "gpu"})
+    assert response.status_code == 201, response.text
+    run = response.json()
+    assert run["queue"] == "gpu" and "queue" not in run["config"]
+    assert client.get(f"/api/v1/runs/{run['twin_id']}").json()["queue"] == "gpu"
+    broker = redis.Redis.from_url(redis_url)
+    assert broker.llen("gpu") == 2 and broker.llen("partlens") == 0
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
+        ({"queue": "no spaces"}, "queue"),
         ({"arch": "resnet9000"}, "arch"),
         ({"epochs": -1}, "epochs"),
         ({"dataset": {"category": "unicorn"}}, "category"),

@@ -1,4 +1,4 @@
-"""Runs: launch (with an optional twin), list, show, cancel."""
+"""Runs: launch (with an optional twin), list, show, training history, log, cancel."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, HTTPException, Query, Request
 from sqlalchemy import select
 
-from backend.api.deps import RunDep, SessionDep
-from backend.schemas import RunCreate, RunPublic
+from backend.api.deps import ArtifactsDep, RunDep, SessionDep
+from backend.schemas import RunCreate, RunHistory, RunLog, RunPublic
+from partlens.runs.history import HISTORY_FILE, read_history
+from partlens.runs.runlog import LOG_FILE, read_log_tail
 from partlens.store import Run, RunStatus
 from partlens.store.db import FINISHED_STATUSES
 
@@ -18,14 +20,17 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 @router.post("", response_model=RunPublic, status_code=201)
 def launch_run(body: RunCreate, session: SessionDep, request: Request) -> Run:
     """Record the run (and its twin) as ``queued`` and enqueue them for the worker."""
-    config = body.model_dump(exclude={"name", "with_twin"})
+    config = body.model_dump(exclude={"name", "with_twin", "queue"})
     kind = "interpretable" if body.interpretable else "ordinary"
-    run = Run(name=body.name or f"{body.arch} {kind}", config=config)
+    queue_name = body.queue or request.app.state.settings.queue
+    run = Run(name=body.name or f"{body.arch} {kind}", config=config, queue=queue_name)
     runs = [run]
     if body.with_twin:
-        twin_config = body.twin().model_dump(exclude={"name", "with_twin"})
+        twin_config = body.twin().model_dump(exclude={"name", "with_twin", "queue"})
         twin_kind = "ordinary" if body.interpretable else "interpretable"
-        twin = Run(name=f"{body.name or body.arch} {twin_kind} twin", config=twin_config)
+        twin = Run(
+            name=f"{body.name or body.arch} {twin_kind} twin", config=twin_config, queue=queue_name
+        )
         runs.append(twin)
     session.add_all(runs)
     session.flush()
@@ -35,7 +40,7 @@ def launch_run(body: RunCreate, session: SessionDep, request: Request) -> Run:
     queue = request.app.state.queue
     for queued in runs:
         try:
-            queue.enqueue(queued.id)
+            queue.enqueue(queued.id, queued.queue)
         except Exception as exc:
             for r in runs:
                 r.status = RunStatus.failed.value
@@ -60,6 +65,22 @@ def list_runs(
 def get_run(run: RunDep) -> Run:
     """Status, stage and live training progress of one run."""
     return run
+
+
+@router.get("/{run_id}/history", response_model=RunHistory)
+def run_history(run: RunDep, artifacts: ArtifactsDep) -> RunHistory:
+    """The training curves (throttled steps and every epoch end), readable while it trains."""
+    return RunHistory(run_id=run.id, points=read_history(artifacts.root / HISTORY_FILE))
+
+
+@router.get("/{run_id}/log", response_model=RunLog)
+def run_log(
+    run: RunDep,
+    artifacts: ArtifactsDep,
+    max_bytes: int = Query(default=64_000, ge=1, le=10_000_000),
+) -> RunLog:
+    """The last ``max_bytes`` of the run's log: config, device, epochs, warnings, traceback."""
+    return RunLog(run_id=run.id, text=read_log_tail(artifacts.root / LOG_FILE, max_bytes))
 
 
 @router.post("/{run_id}/cancel", response_model=RunPublic)

@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-
-import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
-
 from partlens.store import Run, RunStatus, create_session_factory
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "PARTLENS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def _roundtrip(url: str) -> None:
@@ -33,28 +22,12 @@ def _roundtrip(url: str) -> None:
         session.commit()
     with sessions() as session:
         assert session.get(Run, run_id).progress == 0.5
+    sessions.kw["bind"].dispose()
 
 
 def test_sqlite_file_in_a_new_folder(tmp_path):
     _roundtrip(f"sqlite:///{tmp_path / 'deep' / 'meta.sqlite'}")
     assert (tmp_path / "deep" / "meta.sqlite").is_file()
-
-
-@pytest.fixture
-def postgres_url():
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"partlens_test_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-    except OperationalError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must reach PostgreSQL at {POSTGRES_ADMIN_URL}: {exc}")
-        pytest.skip(f"no PostgreSQL at {POSTGRES_ADMIN_URL}")
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
 
 
 def test_postgresql_by_url(postgres_url):

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -125,3 +127,49 @@ def test_divergence_stops_training_with_a_clear_error():
         model.layer_convs()["conv_added"].weight.fill_(float("nan"))
     with pytest.raises(TrainingDiverged, match="lower the learning rate"):
         train(model, SquaresDataset(), config(max_steps=1))
+
+
+class FlippingSquares(SquaresDataset):
+    """Flips at random with torch's global RNG, as the built-in dataset's augmentation does."""
+
+    def __getitem__(self, index):
+        sample = self.samples[index]
+        if bool(torch.rand(()) < 0.5):
+            return dataclasses.replace(sample, image=sample.image[:, ::-1].copy())
+        return sample
+
+
+class Crash(TrainCallback):
+    """Dies after ``after`` steps, as a killed worker would: no cancel-time checkpoint."""
+
+    def __init__(self, after):
+        self.after, self.seen = after, 0
+
+    def on_step(self, progress):
+        self.seen += 1
+        if self.seen == self.after:
+            raise KeyboardInterrupt
+
+
+def test_time_based_checkpoints_let_a_crashed_run_resume_to_the_same_weights(tmp_path):
+    data = FlippingSquares()
+    reference = train(tiny(), data, config(epochs=3)).model.state_dict()
+    with pytest.raises(KeyboardInterrupt):
+        # Every step is "due" by time; the crash comes mid-epoch 2, after step 5's checkpoint.
+        train(
+            tiny(),
+            data,
+            config(epochs=3, checkpoint_every_s=1e-9),
+            callbacks=[Crash(after=6)],
+            checkpoint_dir=tmp_path,
+        )
+    resumed = train(tiny(), data, config(epochs=3), checkpoint_dir=tmp_path)
+    assert resumed.steps == 9
+    actual = resumed.model.state_dict()
+    assert all(torch.equal(reference[k], actual[k]) for k in reference)
+
+
+def test_progress_reports_the_learning_rate_of_the_epoch():
+    recorder = Recorder()
+    train(tiny(), SquaresDataset(), config(epochs=3, lr=0.04, lr_final=0.01), callbacks=[recorder])
+    assert [round(p.lr, 6) for p in recorder.epochs] == [0.04, 0.02, 0.01]
