@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from backend.api.routes import catalog, filters, metrics, runs
+from backend.api.routes import catalog, datasets, figures, filters, metrics, runs, weights
 from backend.core.queue import RunQueue
 from partlens.config import Settings, get_settings
 from partlens.store import create_session_factory
@@ -32,7 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     api.include_router(catalog.router)
     api.include_router(runs.router)
+    api.include_router(datasets.router)
+    api.include_router(weights.router)
     api.include_router(filters.router)
+    api.include_router(figures.router)
     api.include_router(metrics.router)
     app.include_router(api)
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from partlens.metrics import colorize, rf_disks
 
@@ -15,6 +15,9 @@ from partlens.metrics import colorize, rf_disks
 _UNIT_CHUNK = 256
 REGION_EDGE = (255, 64, 64)  # outline of S_f
 OUTSIDE_DIM = 0.35  # brightness kept outside S_f
+SHEET_BACKGROUND = 24  # grey of the empty tiles of a contact sheet
+LABEL_HEIGHT = 16  # text strip above each panel of a Fig. 4 panel
+BAR_HEIGHT = 8  # colour bar below each map of a Fig. 4 panel
 
 
 def upsample(activation: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -79,6 +82,74 @@ def rf_region_overlay(
     interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
     out[region & ~interior] = REGION_EDGE
     return out.astype(np.uint8)
+
+
+def resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` (uint8 HxWx3) resized to ``size`` = (width, height), antialiased."""
+    if image.shape[1] == size[0] and image.shape[0] == size[1]:
+        return image
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR))
+
+
+def scaled_rf_overlay(
+    image: np.ndarray,
+    activation: np.ndarray,
+    unit_centers: np.ndarray,
+    rf_radius: float,
+    threshold: float,
+    side: int,
+) -> np.ndarray:
+    """`rf_region_overlay` drawn directly at ``side`` x ``side`` pixels: the image, the RF
+    centres and the radius are scaled instead of rendering full size and shrinking."""
+    height, width = image.shape[:2]
+    scale = np.asarray([side / width, side / height], dtype=np.float32)
+    centers = np.asarray(unit_centers, dtype=np.float32) * scale
+    small = resized(image, (side, side))
+    return rf_region_overlay(small, activation, centers, rf_radius * side / width, threshold)
+
+
+def contact_sheet(tiles: list[np.ndarray], columns: int, tile: int) -> np.ndarray:
+    """Tiles (uint8 tile x tile x 3) in row-major order on a ``columns``-wide grid; the sheet
+    is always ``columns * tile`` wide, so pixel (x, y) is tile ``(y // tile) * columns + x //
+    tile``; cells after the last tile stay SHEET_BACKGROUND."""
+    rows = max(1, -(-len(tiles) // columns))
+    sheet = np.full((rows * tile, columns * tile, 3), SHEET_BACKGROUND, dtype=np.uint8)
+    for index, picture in enumerate(tiles):
+        row, col = divmod(index, columns)
+        sheet[row * tile : (row + 1) * tile, col * tile : (col + 1) * tile] = picture
+    return sheet
+
+
+def colour_bar(width: int, height: int = BAR_HEIGHT) -> np.ndarray:
+    """The heat colour map from 0 (left) to 1 (right), uint8 [height, width, 3]."""
+    ramp = np.linspace(0.0, 1.0, width, dtype=np.float32)[None, :].repeat(height, axis=0)
+    return colorize(ramp).astype(np.uint8)
+
+
+def map_picture(values: np.ndarray, low: float, high: float, side: int) -> np.ndarray:
+    """An [h, w] map upsampled to ``side`` x ``side`` in the heat colours, ``low`` to ``high``
+    mapped to 0 to 1."""
+    span = high - low if high > low else 1.0
+    norm = np.clip((upsample(values, (side, side)) - low) / span, 0.0, 1.0)
+    return colorize(norm.astype(np.float32)).astype(np.uint8)
+
+
+def labelled_panels(panels: list[tuple[str, np.ndarray, bool]], side: int) -> np.ndarray:
+    """Panels (title, uint8 side x side x 3, with a colour bar?) side by side, each under a
+    LABEL_HEIGHT title strip and over a BAR_HEIGHT strip (the colour bar, or blank)."""
+    height = LABEL_HEIGHT + side + BAR_HEIGHT
+    canvas = np.full((height, side * len(panels), 3), 255, dtype=np.uint8)
+    bar = colour_bar(side)
+    for index, (_, picture, with_bar) in enumerate(panels):
+        x = index * side
+        canvas[LABEL_HEIGHT : LABEL_HEIGHT + side, x : x + side] = picture
+        if with_bar:
+            canvas[LABEL_HEIGHT + side :, x : x + side] = bar
+    image = Image.fromarray(canvas)
+    draw = ImageDraw.Draw(image)
+    for index, (title, _, _) in enumerate(panels):
+        draw.text((index * side + 3, 2), title, fill=(0, 0, 0))
+    return np.asarray(image)
 
 
 def png_bytes(array: np.ndarray) -> bytes:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from partlens.assets import NAME_PATTERN
 
 # GET /runs/{id}/metrics serves a run's metrics.json as the library's contract (re-exported).
 from partlens.evaluation.schema import LayerMetrics as LayerMetrics
@@ -19,11 +21,44 @@ class RunCreate(RunConfig):
 
     name: str = Field(default="", max_length=200)
     with_twin: bool = False
+    preset: str | None = Field(
+        default=None, description="A preset (GET /presets) whose values the given fields override."
+    )
     queue: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
         description="The worker queue to send it to (e.g. gpu or cpu); default: the server's.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        # On the raw body, so that a field the client sent wins and a preset's value beats a
+        # default that validation would fill in (an architecture's input size, say).
+        if isinstance(data, dict) and data.get("preset") is not None:
+            from partlens.runs.presets import apply_preset
+
+            given = {key: value for key, value in data.items() if key != "preset"}
+            return {**apply_preset(data["preset"], given), "preset": data["preset"]}
+        return data
+
+
+class RunPresetPublic(BaseModel):
+    """A named starting point for a run (``preset`` in ``RunCreate``)."""
+
+    name: str
+    description: str
+    values: dict[str, Any]
+
+
+class DatasetCreate(BaseModel):
+    """A dataset folder to register."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=NAME_PATTERN, description="How runs will name it.")
+    format: Literal["pascal-part", "cub200", "ilsvrc-part"]
+    root: str = Field(min_length=1, max_length=4096, description="The folder on the server.")
 
 
 class RunPublic(BaseModel):
@@ -121,6 +156,18 @@ class TopImages(BaseModel):
     images: list[int]
     peaks: list[float] = Field(description="Per-image max of x, descending.")
     argmax: list[tuple[int, int]] = Field(description="(row, col) of each image's max.")
+
+
+class ContactSheet(BaseModel):
+    """The tiles of a layer's contact sheet (``sheet.png``) and its geometry: the tile at pixel
+    (x, y) shows ``filters[(y // tile) * columns + x // tile]``."""
+
+    filters: list[int] = Field(description="Filter of each tile, in row-major order.")
+    columns: int = Field(description="Tiles per row; the sheet is columns * tile wide.")
+    tile: int = Field(description="Tile side in pixels.")
+    rows: int = Field(description="Rows of tiles; the sheet is rows * tile high.")
+    total: int = Field(description="Filters in the layer.")
+    offset: int = Field(description="Position of the first tile's filter in the full order.")
 
 
 class LayerSummary(BaseModel):

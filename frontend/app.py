@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dash
 import flask
-from dash import Dash, dcc, html
+from dash import Dash, Input, Output, dcc, html
 
 from frontend import urls
 from frontend.api_client import ApiClient, ApiError
@@ -32,14 +32,26 @@ def media(api_path: str) -> flask.Response:
     return flask.Response(upstream.content, mimetype=upstream.headers.get("content-type"))
 
 
+# The address bar is the view's whole state: copying it shares the view.
+COPY_LINK_JS = "function(n) { return window.location.href; }"
+
+
 def shell() -> html.Div:
-    """The frame of every page: the top bar, and the page container Dash fills in."""
+    """The frame of every page: the navigation bar, and the page container Dash fills in."""
     return html.Div(
         [
             html.Header(
                 [
                     dcc.Link("partlens", href=urls.RunsPage().url(), className="brand"),
                     html.Span("interpretable CNN filters", className="tagline"),
+                    html.Nav([dcc.Link("Runs", href=urls.RunsPage().url())], className="nav-links"),
+                    html.Span(
+                        [
+                            dcc.Clipboard(id="copy-link", title="copy the link of this view"),
+                            html.Span("copy link"),
+                        ],
+                        className="copy-link",
+                    ),
                 ],
                 className="topbar",
             ),
@@ -65,4 +77,10 @@ def create_app(settings: UISettings | None = None, client: Api | None = None) ->
     install_client(app.server, client or ApiClient(settings.api_url))
     app.server.add_url_rule(f"{urls.MEDIA_PREFIX}/<path:api_path>", "media", media)
     app.layout = shell()
+    app.clientside_callback(
+        COPY_LINK_JS,
+        Output("copy-link", "content"),
+        Input("copy-link", "n_clicks"),
+        prevent_initial_call=True,
+    )
     return app

@@ -2,11 +2,12 @@
 
 * View URLs, the address bar of each page. A view's whole state is in its URL, so a copied
   address reproduces the exact view: :class:`RunsPage` ``/``, :class:`RunPage`
-  ``/runs/<run_id>[?layer=<layer>]``, :class:`FilterPage`
+  ``/runs/<run_id>[?layer=<layer>&sort=peak&desc=1&min_peak=0.5]``, :class:`FilterPage`
   ``/runs/<run_id>/layers/<layer>/filters/<f>?image=<i>[&overlay=rf]`` and
   :class:`ComparePage` ``/runs/<run_id>/compare``.
 * Media URLs, the images the browser loads through the UI's ``/media`` proxy of the API:
-  :class:`OverlayImage`, :class:`DatasetImage` and :class:`HeatmapImage`.
+  :class:`OverlayImage`, :class:`DatasetImage`, :class:`HeatmapImage`, :class:`SheetImage`
+  (a layer's contact sheet) and :class:`PanelImage` (the paper's Fig. 4 panel).
 * API paths, relative to the API's base URL, that the pages call: the ``api_*`` functions.
 
 Each view and media class builds its URL with ``url()``, and :func:`parse` turns such a URL back
@@ -15,12 +16,15 @@ into the object (``parse(x.url()) == x``). Path segments are percent-encoded.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeAlias
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 Overlay: TypeAlias = Literal["heat", "rf"]
 OVERLAYS: tuple[Overlay, ...] = ("heat", "rf")
+Sort: TypeAlias = Literal["filter", "peak", "mean"]
+SORTS: tuple[Sort, ...] = ("filter", "peak", "mean")
 MEDIA_PREFIX = "/media"
 
 API_RUNS = "/runs"
@@ -46,6 +50,22 @@ def _index(value: Any, default: int | None = None) -> int | None:
     except (TypeError, ValueError):
         return None
     return index if index >= 0 else None
+
+
+def _flag(value: Any) -> bool | None:
+    """A query flag: absent or ``0`` is False, ``1`` True; None for anything else."""
+    if value is None or value == "0":
+        return False
+    return True if value == "1" else None
+
+
+def _threshold(value: Any) -> float | None:
+    """A finite number from the query; None when it is no such number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _run_path(run_id: str) -> str:
@@ -87,6 +107,21 @@ def api_layer_filters(run_id: str, layer: str) -> str:
 def api_filter(run_id: str, layer: str, filter_index: int, what: str) -> str:
     """API path of one filter's ``what`` (``activation``, ``top``, ``overlay.png``)."""
     return f"{_filter_path(run_id, layer, filter_index)}/{what}"
+
+
+def api_history(run_id: str) -> str:
+    """API path of a run's training curves."""
+    return f"{api_run(run_id)}/history"
+
+
+def api_log(run_id: str) -> str:
+    """API path of the tail of a run's log."""
+    return f"{api_run(run_id)}/log"
+
+
+def api_layer(run_id: str, layer: str, what: str) -> str:
+    """API path of one layer's ``what`` (``sheet.png``, ``sheet.json``)."""
+    return f"{_run_path(run_id)}/layers/{_seg(layer)}/{what}"
 
 
 # --- media URLs -----------------------------------------------------------------------------
@@ -135,6 +170,47 @@ class HeatmapImage:
         return f"{MEDIA_PREFIX}{_run_path(self.run_id)}/heatmaps/{_seg(self.category)}.png"
 
 
+@dataclass(frozen=True)
+class SheetImage:
+    """A page of a layer's filters as one contact sheet: each filter's top image, in ``sort``
+    order, ``columns`` tiles of ``tile`` pixels per row (``sheet.json`` lists the tiles)."""
+
+    run_id: str
+    layer: str
+    sort: Sort = "filter"
+    desc: bool = False
+    limit: int = 64
+    columns: int = 8
+    tile: int = 96
+
+    def params(self) -> dict[str, Any]:
+        """The query of the sheet, shared by ``sheet.png`` and ``sheet.json``."""
+        query: dict[str, Any] = {"limit": self.limit, "columns": self.columns, "tile": self.tile}
+        # Only a descending sheet says so: the client would send an absent flag as empty.
+        return query | {"sort": self.sort} | ({"desc": 1} if self.desc else {})
+
+    def url(self) -> str:
+        """The media URL of the image."""
+        api_path = api_layer(self.run_id, self.layer, "sheet.png")
+        return _with_query(MEDIA_PREFIX + api_path, self.params())
+
+
+@dataclass(frozen=True)
+class PanelImage:
+    """The paper's Fig. 4 for a filter on an image: image, mask, masked map and RF region."""
+
+    run_id: str
+    layer: str
+    filter_index: int
+    image: int = 0
+    size: int = 224
+
+    def url(self) -> str:
+        """The media URL of the image."""
+        api_path = api_filter(self.run_id, self.layer, self.filter_index, "panel.png")
+        return _with_query(MEDIA_PREFIX + api_path, {"image": self.image, "size": self.size})
+
+
 # --- view URLs ------------------------------------------------------------------------------
 
 
@@ -151,26 +227,49 @@ class RunsPage:
 
 @dataclass(frozen=True)
 class RunPage:
-    """``/runs/<run_id>``: a run's status and the filter grid of one layer (None: the top)."""
+    """``/runs/<run_id>``: a run's status and the filter grid of one layer (None: the top),
+    its tiles in ``sort`` order (``desc``: descending), those peaking below ``min_peak`` greyed.
+    """
 
     TEMPLATE: ClassVar[str] = "/runs/<run_id>"  # Dash's path template of the page
 
     run_id: str
     layer: str | None = None
+    sort: Sort = "filter"
+    desc: bool = False
+    min_peak: float | None = None
 
     @classmethod
-    def from_dash(cls, run_id: str | None, layer: Any = None) -> RunPage | None:
-        """The view of the values Dash hands the page layout; None without a run.
+    def from_dash(
+        cls,
+        run_id: str | None,
+        layer: Any = None,
+        sort: Any = "filter",
+        desc: Any = None,
+        min_peak: Any = None,
+    ) -> RunPage | None:
+        """The view of the values Dash hands the page layout; None when they are malformed.
 
         Path values come as they stand in the URL (percent-encoded), query values decoded.
+        A repeated layer is ignored; ``desc`` is ``0`` or ``1``; an empty ``min_peak`` is none.
         """
-        if not run_id:
+        descending = _flag(desc)
+        threshold = None if min_peak in (None, "") else _threshold(min_peak)
+        bad_threshold = min_peak not in (None, "") and threshold is None
+        if not run_id or sort not in SORTS or descending is None or bad_threshold:
             return None
-        return cls(unquote(run_id), layer if isinstance(layer, str) else None)
+        layer = layer if isinstance(layer, str) else None
+        return cls(unquote(run_id), layer, sort, descending, threshold)
 
     def url(self) -> str:
-        """The page's URL."""
-        return _with_query(_run_path(self.run_id), {"layer": self.layer})
+        """The page's URL (the sort only when it is not the default, by filter ascending)."""
+        query = {
+            "layer": self.layer,
+            "sort": None if self.sort == "filter" else self.sort,
+            "desc": 1 if self.desc else None,
+            "min_peak": None if self.min_peak is None else repr(self.min_peak),
+        }
+        return _with_query(_run_path(self.run_id), query)
 
 
 @dataclass(frozen=True)
@@ -243,7 +342,15 @@ class FilterPage:
 
 
 Route: TypeAlias = (
-    RunsPage | RunPage | ComparePage | FilterPage | OverlayImage | DatasetImage | HeatmapImage
+    RunsPage
+    | RunPage
+    | ComparePage
+    | FilterPage
+    | OverlayImage
+    | DatasetImage
+    | HeatmapImage
+    | SheetImage
+    | PanelImage
 )
 
 
@@ -267,7 +374,8 @@ def _parse_view(segments: list[str], query: dict[str, Any]) -> Route | None:
         case [""]:
             return RunsPage()
         case ["runs", run_id]:
-            return RunPage.from_dash(run_id, query.get("layer"))
+            keys = ("layer", "sort", "desc", "min_peak")
+            return RunPage.from_dash(run_id, **{key: query[key] for key in keys if key in query})
         case ["runs", run_id, "compare"]:
             return ComparePage.from_dash(run_id)
         case ["runs", run_id, "layers", layer, "filters", f]:
@@ -277,6 +385,15 @@ def _parse_view(segments: list[str], query: dict[str, Any]) -> Route | None:
     return None
 
 
+def _parse_sheet(run_id: str, layer: str, query: dict[str, Any]) -> SheetImage | None:
+    sizes = [_index(query.get(key)) for key in ("limit", "columns", "tile")]
+    sort, desc = query.get("sort", "filter"), _flag(query.get("desc"))
+    if None in sizes or sort not in SORTS or desc is None:
+        return None
+    limit, columns, tile = (int(size or 0) for size in sizes)
+    return SheetImage(run_id, layer, sort, desc, limit, columns, tile)
+
+
 def _parse_media(segments: list[str], query: dict[str, Any]) -> Route | None:
     match segments:
         case ["runs", run_id, "layers", layer, "filters", f, "overlay.png"]:
@@ -284,6 +401,13 @@ def _parse_media(segments: list[str], query: dict[str, Any]) -> Route | None:
             if index is None or image is None or mode not in (*OVERLAYS, None):
                 return None
             return OverlayImage(unquote(run_id), unquote(layer), index, image, mode)
+        case ["runs", run_id, "layers", layer, "filters", f, "panel.png"]:
+            index, image, size = _index(f), _index(query.get("image"), 0), _index(query.get("size"))
+            if index is None or image is None or size is None:
+                return None
+            return PanelImage(unquote(run_id), unquote(layer), index, image, size)
+        case ["runs", run_id, "layers", layer, "sheet.png"]:
+            return _parse_sheet(unquote(run_id), unquote(layer), query)
         case ["runs", run_id, "images", name] if (stem := _png_stem(name)) is not None:
             image = _index(stem)
             return None if image is None else DatasetImage(unquote(run_id), image)

@@ -13,12 +13,13 @@ from typing import Annotated, Any
 import typer
 
 from partlens.commands import console, fail
+from partlens.commands.assets import dataset_app, weights_app
 from partlens.commands.db import db_app
 from partlens.config import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-dataset_app = typer.Typer(no_args_is_help=True, help="Inspect datasets.")
 app.add_typer(dataset_app, name="dataset")
+app.add_typer(weights_app, name="weights")
 app.add_typer(db_app, name="db")
 
 
@@ -195,59 +196,66 @@ class _ConsoleProgress:
 
 @app.command()
 def train(
-    arch: Annotated[str, typer.Option(help="Architecture (see the registry).")] = "tiny",
+    arch: Annotated[str | None, typer.Option(help="Architecture (default tiny).")] = None,
     interpretable: Annotated[bool, typer.Option("--interpretable/--ordinary")] = True,
-    task: Annotated[str, typer.Option(help="single or multi")] = "single",
-    category: Annotated[str, typer.Option(help="Target category (single-category).")] = "bird",
+    dataset: Annotated[
+        str | None, typer.Option(help="builtin or a registered dataset (`partlens dataset list`).")
+    ] = None,
+    task: Annotated[str | None, typer.Option(help="single or multi")] = None,
+    category: Annotated[str | None, typer.Option(help="Target category (single-category).")] = None,
     image_size: Annotated[int | None, typer.Option(help="Default: the arch's input size.")] = None,
-    train_size: Annotated[int, typer.Option()] = 256,
-    eval_size: Annotated[int, typer.Option()] = 64,
-    epochs: Annotated[int, typer.Option()] = 2,
-    batch_size: Annotated[int, typer.Option()] = 32,
-    lr: Annotated[float, typer.Option()] = 0.01,
+    train_size: Annotated[int | None, typer.Option()] = None,
+    eval_size: Annotated[int | None, typer.Option()] = None,
+    epochs: Annotated[int | None, typer.Option()] = None,
+    batch_size: Annotated[int | None, typer.Option()] = None,
+    lr: Annotated[float | None, typer.Option()] = None,
+    weights: Annotated[
+        str | None, typer.Option(help="Registered weights (`partlens weights list`) or a file.")
+    ] = None,
     filter_loss: Annotated[
-        str, typer.Option(help="A filter-loss variant (`partlens catalog` lists them).")
-    ] = "assigned-mi",
-    seed: Annotated[int, typer.Option()] = 0,
+        str | None, typer.Option(help="A filter-loss variant (`partlens catalog` lists them).")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Start from a preset: paper-single, paper-multi, quick.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
     max_steps: Annotated[int | None, typer.Option()] = None,
     name: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Train one run in this process (it is recorded and shows up in the UI)."""
-    from pydantic import ValidationError
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from partlens.runs.config import RunConfig
+    from partlens.commands.assets import launch_config
     from partlens.runs.pipeline import execute_run, session_factory
     from partlens.store import Run
 
-    try:
-        config = RunConfig.model_validate(
-            {
-                "arch": arch,
-                "interpretable": interpretable,
-                "epochs": epochs,
-                "batch_size": batch_size,
-                "lr": lr,
-                "filter_loss": filter_loss,
-                "seed": seed,
-                "max_steps": max_steps,
-                "dataset": {
-                    "task": task,
-                    "category": category,
-                    "image_size": image_size,
-                    "train_size": train_size,
-                    "eval_size": eval_size,
-                },
-            }
-        )
-    except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise fail(details) from None
+    given = {
+        "arch": arch,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "weights": weights,
+        "filter_loss": filter_loss,
+        "seed": seed,
+        "max_steps": max_steps,
+    }
+    spec = {
+        "name": dataset,
+        "task": task,
+        "category": category,
+        "image_size": image_size,
+        "train_size": train_size,
+        "eval_size": eval_size,
+    }
+    body: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    body["interpretable"] = interpretable
+    body["dataset"] = {k: v for k, v in spec.items() if v is not None}
+    config = launch_config(body, preset)
     settings = get_settings()
     sessions = session_factory(settings.resolved_database_url)
     with sessions() as session:
         kind = "interpretable" if interpretable else "ordinary"
-        run = Run(name=name or f"{arch} {kind} (cli)", config=config.model_dump())
+        run = Run(name=name or f"{config.arch} {kind} (cli)", config=config.model_dump())
         session.add(run)
         session.commit()
         run_id = run.id
@@ -352,29 +360,6 @@ def catalog(
             f"  {variant.name:<13} weight {variant.default_weight:g}{mark}: {variant.description}"
         )
     typer.echo("built-in categories: " + ", ".join(entries.builtin_categories))
-
-
-@dataset_app.command("preview")
-def dataset_preview(
-    name: Annotated[str, typer.Argument(help="Dataset name, e.g. builtin")] = "builtin",
-    n: Annotated[int, typer.Option("--n", min=1, max=256)] = 16,
-    output: Annotated[Path, typer.Option("-o", "--output")] = Path("grid.png"),
-    image_size: Annotated[int, typer.Option()] = 128,
-    split: Annotated[str, typer.Option()] = "train",
-    task: Annotated[str, typer.Option()] = "multi",
-) -> None:
-    """Draw a contact sheet of ``n`` samples with their part masks and landmarks."""
-    from partlens.data import load_dataset
-    from partlens.data.preview import contact_sheet
-
-    try:
-        dataset = load_dataset(name, split, image_size, task=task, size=max(n, 1))
-    except (ValueError, FileNotFoundError, KeyError) as exc:
-        raise fail(str(exc)) from None
-    sheet = contact_sheet(dataset, n=n)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(output)
-    console.print(f"wrote {output} ({n} samples of {name})")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     broker_url: str = "redis://127.0.0.1:6379/0"
     queue: str = "partlens"
+    # Registered dataset roots must lie under these folders (":"-separated); default:
+    # <data_dir>/datasets. Keeps API clients from indexing arbitrary server paths.
+    dataset_roots: str | None = None
+    # When set, mutations of the API (launch, cancel, register) need "Authorization: Bearer".
+    api_token: str | None = None
     device: str = "auto"
     api_url: str = "http://127.0.0.1:8000/api/v1"
     api_host: str = "127.0.0.1"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import html
+from dash import dcc, html
+
+from frontend import urls
 
 NO_VALUE = "\N{EN DASH}"
 
@@ -12,6 +14,18 @@ NO_VALUE = "\N{EN DASH}"
 def fmt(value: float | None, digits: int = 3) -> str:
     """``value`` with ``digits`` decimals; a dash when there is no value."""
     return NO_VALUE if value is None else f"{value:.{digits}f}"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """``seconds`` as ``1 h 02 min``, ``3 min 05 s`` or ``12.3 s``; a dash when none."""
+    if seconds is None:
+        return NO_VALUE
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def fmt_or_blank(value: float | None, digits: int) -> str:
@@ -40,4 +54,17 @@ def progress_bar(run: dict[str, Any]) -> html.Div:
             html.Span(f"{run['stage']} {100 * share:.0f}%", className="bar-label"),
         ],
         className="bar",
+    )
+
+
+def not_found(message: str) -> html.Div:
+    """The page for an address that names nothing: why, and the way back to the runs."""
+    return html.Div(
+        [
+            html.H2("Not found"),
+            html.P(message, className="error"),
+            dcc.Link("\N{LEFTWARDS ARROW} back to the runs", href=urls.RunsPage().url()),
+        ],
+        id="not-found",
+        className="not-found",
     )

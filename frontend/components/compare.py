@@ -15,7 +15,7 @@ def compare_side(kind: str, run_id: str, metrics: dict[str, Any]) -> html.Div:
     return html.Div(
         [
             html.H3([f"{kind}: ", dcc.Link(run_id, href=urls.RunPage(run_id).url())]),
-            part_histogram(metrics, top_layer(metrics)),
+            part_histogram(metrics, top_layer(metrics), id=f"part-histogram-{kind}"),
             heatmap_strip(run_id, metrics, caption=f"Part heat maps, {kind}"),
         ],
         className="side",

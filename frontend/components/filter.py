@@ -8,15 +8,14 @@ from typing import Any
 from dash import dcc, html
 
 from frontend import urls
-from frontend.components.common import run_kind
+from frontend.components.common import not_found, run_kind
 
 
 def bad_address(filter_index: Any, image: Any, overlay: Any) -> html.Div:
-    """The message for a filter view URL that names no view."""
-    return html.Div(
+    """The not-found page for a filter view URL that names no view."""
+    return not_found(
         f"Bad filter view address: filter {filter_index!r}, image {image!r}, "
-        f"overlay {overlay!r} (heat or rf)",
-        className="error",
+        f"overlay {overlay!r} (heat or rf)"
     )
 
 
@@ -82,6 +81,20 @@ def image_figure(view: urls.FilterPage) -> html.Figure:
     )
 
 
+def panel_figure(view: urls.FilterPage) -> html.Figure:
+    """The paper's Fig. 4 for the view's filter and image (the API draws its colour bars)."""
+    panel = urls.PanelImage(view.run_id, view.layer, view.filter_index, view.image)
+    return html.Figure(
+        [
+            html.Img(id="filter-panel", className="panel", src=panel.url(), alt="Fig. 4 panel"),
+            html.Figcaption(
+                "Fig. 4: the image x, the mask T of the peak unit, the masked map and the "
+                "region S_f the part-interpretability metric scores"
+            ),
+        ]
+    )
+
+
 def filter_stats(activation: dict[str, Any]) -> html.P:
     """Where the filter peaks on the image, and its maximum over all images."""
     row, col = activation["argmax"]
@@ -139,6 +152,8 @@ def filter_view(
             html.Div([overlay_figure(view), image_figure(view)], className="pair"),
             filter_stats(activation),
             filter_metrics(layer_metrics, view.filter_index),
+            # The panel's RF region needs the evaluation (the API answers 409 before).
+            *([] if layer_metrics is None else [panel_figure(view)]),
             html.H3("Top images of this filter"),
             top_images(view, top),
         ],

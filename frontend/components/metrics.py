@@ -1,4 +1,4 @@
-"""Evaluation results: metric tables, the best-part histogram, radius sensitivity, heat maps."""
+"""Evaluation results: metric tables, the best-part and radius charts, heat maps."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from dash import dcc, html
 
 from frontend import urls
+from frontend.components.charts import graph, part_histogram_figure, radius_figure
 from frontend.components.common import fmt
 
 METRIC_COLUMNS = (
@@ -71,41 +72,17 @@ def comparison_table(comparison: dict[str, Any]) -> html.Table:
     )
 
 
-def part_histogram(metrics: dict[str, Any], layer: str) -> html.Div:
+def part_histogram(metrics: dict[str, Any], layer: str, id: str = "part-histogram") -> dcc.Graph:
     """How many filters of ``layer`` match each part best (diversity of the learned parts)."""
     histogram = metrics["layers"][layer]["part_interpretability"].get("best_part_histogram", {})
-    total = max(sum(histogram.values()), 1)
-    bars = [
-        html.Div(
-            [
-                html.Span(part, className="hist-label"),
-                html.Div(className="hist-bar", style={"width": f"{200 * n / total:.0f}px"}),
-                html.Span(str(n)),
-            ],
-            className="hist-row",
-        )
-        for part, n in sorted(histogram.items(), key=lambda kv: -kv[1])
-    ]
-    return html.Div(
-        [html.H4(f"Best-matching part of each filter ({layer})"), *bars], className="histogram"
-    )
+    return graph(part_histogram_figure(histogram, layer), id)
 
 
-def radius_table(metrics: dict[str, Any], layer: str) -> html.Table:
+def radius_chart(metrics: dict[str, Any], layer: str) -> dcc.Graph:
     """How part interpretability moves with the receptive-field radius."""
-    rows = sorted(
-        metrics["layers"][layer]["part_interpretability"].get("radius_sensitivity", []),
-        key=lambda row: row["radius"],
-    )
-    return html.Table(
-        [
-            _header(("RF radius (px)", "part interpretability")),
-            html.Tbody(
-                [html.Tr([html.Td(fmt(r["radius"], 1)), html.Td(fmt(r["mean"]))]) for r in rows]
-            ),
-        ],
-        className="metrics",
-    )
+    pi = metrics["layers"][layer]["part_interpretability"]
+    figure = radius_figure(pi.get("radius_sensitivity", []), pi.get("rf_radius"))
+    return graph(figure, "radius-sensitivity")
 
 
 def heatmap_strip(run_id: str, metrics: dict[str, Any], caption: str = "") -> html.Div:
@@ -139,9 +116,7 @@ def evaluation_section(run_id: str, metrics: dict[str, Any], has_twin: bool) -> 
         compare = urls.ComparePage(run_id).url()
         children.append(html.P(dcc.Link("Compare with its twin", href=compare)))
     children += [
-        part_histogram(metrics, top),
-        html.H4("Sensitivity to the RF radius"),
-        radius_table(metrics, top),
+        html.Div([part_histogram(metrics, top), radius_chart(metrics, top)], className="charts"),
         heatmap_strip(run_id, metrics),
     ]
     return html.Div(children, id="evaluation")

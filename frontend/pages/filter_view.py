@@ -13,7 +13,7 @@ from dash import html
 from frontend import urls
 from frontend.api_client import ApiError
 from frontend.client import api_client
-from frontend.components.common import error_box
+from frontend.components.common import error_box, not_found
 from frontend.components.filter import bad_address, filter_view
 
 dash.register_page(
@@ -57,7 +57,7 @@ def layout(
         top = api.get_json(urls.api_filter(view.run_id, view.layer, f, "top"), k=TOP_IMAGES)
         run = api.get_json(urls.api_run(view.run_id))
     except ApiError as exc:
-        return error_box(exc.message)
+        return not_found(exc.message) if exc.status_code == 404 else error_box(exc.message)
     n_filters = next(item["filters"] for item in features["layers"] if item["name"] == view.layer)
     counts = (n_filters, features["num_images"])
     return filter_view(view, run, counts, act, top["images"], layer_metrics(view))

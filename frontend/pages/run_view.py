@@ -1,43 +1,69 @@
-"""``/runs/<run_id>``: a run's live status and the grid of its filters."""
+"""``/runs/<run_id>``: a run's live status, training curves and log, and its filter grid."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import dash
-from dash import Input, Output, callback, html
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, html
 
-from frontend import urls
+from frontend import theme, urls
 from frontend.api_client import ApiError
 from frontend.client import api_client
-from frontend.components.common import error_box
+from frontend.components.charts import training_figure
+from frontend.components.common import error_box, not_found
 from frontend.components.metrics import evaluation_section
-from frontend.components.run import FINISHED, filter_grid, run_skeleton, run_status, shown_layer
+from frontend.components.run import (
+    FINISHED,
+    filter_grid,
+    run_skeleton,
+    run_status,
+    sheet_of,
+    shown_layer,
+)
 
 # After the compare and filter pages, whose templates this one's would match too.
 dash.register_page(
     __name__, path_template=urls.RunPage.TEMPLATE, name="Run", title="partlens · run", order=3
 )
 
+LOG_BYTES = 16_000  # the tail a reader scrolls through; the whole log stays on disk
+Sections = tuple[Any, go.Figure, str, Any, Any, bool]
 
-def layout(run_id: str | None = None, layer: str | None = None, **_query: Any) -> html.Div:
+
+def layout(
+    run_id: str | None = None,
+    layer: Any = None,
+    sort: Any = "filter",
+    desc: Any = None,
+    min_peak: Any = None,
+    **_query: Any,
+) -> html.Div:
     """The page's frame; :func:`refresh` fills it in and keeps it live."""
-    page = urls.RunPage.from_dash(run_id, layer)
+    page = urls.RunPage.from_dash(run_id, layer, sort, desc, min_peak)
     if page is None:
-        return error_box(f"Bad run address: run {run_id!r}")
+        return not_found(
+            f"Bad run address: run {run_id!r}, sort {sort!r} ({' / '.join(urls.SORTS)}), "
+            f"desc {desc!r} (0 or 1), min_peak {min_peak!r} (a number)"
+        )
     return run_skeleton(page)
 
 
-def filters_section(run_id: str, layer: str | None) -> Any:
-    """The grid of the filters of ``layer`` (None or unknown: the top layer)."""
+def filters_section(page: urls.RunPage) -> Any:
+    """The contact sheet of the page's layer (None or unknown: the top layer)."""
+    api = api_client()
     try:
-        features = api_client().get_json(urls.api_features(run_id))
+        features = api.get_json(urls.api_features(page.run_id))
         layers = [item["name"] for item in features["layers"]]
-        shown = shown_layer(layers, layer)
-        filters = api_client().get_json(urls.api_layer_filters(run_id, shown))
+        shown = shown_layer(layers, page.layer)
+        filters = api.get_json(urls.api_layer_filters(page.run_id, shown))
+        sheet = sheet_of(page, shown, len(filters))
+        tiles = api.get_json(urls.api_layer(page.run_id, shown, "sheet.json"), **sheet.params())
     except ApiError as exc:
         return html.P(exc.message)
-    return filter_grid(run_id, layers, shown, filters)
+    return filter_grid(page, layers, shown, filters, tiles)
 
 
 def evaluation(run: dict[str, Any]) -> Any:
@@ -49,25 +75,58 @@ def evaluation(run: dict[str, Any]) -> Any:
     return evaluation_section(run["id"], metrics, has_twin=run["twin_id"] is not None)
 
 
-def run_sections(run_id: str, layer: str | None) -> tuple[Any, Any, Any, bool]:
-    """Status, evaluation and filters of the run, and whether to stop refreshing."""
+def training(run_id: str) -> tuple[list[dict[str, Any]], str]:
+    """The run's history points and the tail of its log (what went wrong, when they fail)."""
+    api = api_client()
     try:
-        run = api_client().get_json(urls.api_run(run_id))
+        points = list(api.get_json(urls.api_history(run_id))["points"])
+    except ApiError:
+        points = []  # the curves say "no history yet"; the run's own error is shown above
+    try:
+        log = str(api.get_json(urls.api_log(run_id), max_bytes=LOG_BYTES)["text"])
     except ApiError as exc:
-        return error_box(exc.message), None, None, True
+        log = f"(no log: {exc.message})"
+    return points, log or "(the log is empty)"
+
+
+def run_sections(page: urls.RunPage) -> Sections:
+    """Status, curves, log, evaluation and filters of the run, and whether to stop refreshing."""
+    try:
+        run = api_client().get_json(urls.api_run(page.run_id))
+    except ApiError as exc:
+        shown = not_found(exc.message) if exc.status_code == 404 else error_box(exc.message)
+        return shown, theme.empty_figure(exc.message), "", None, None, True
+    points, log = training(page.run_id)
+    eta = points[-1].get("eta_s") if points else None
+    status = run_status(run, eta)
+    curves = training_figure(points)
     if run["status"] != "succeeded":
-        return run_status(run), None, None, run["status"] in FINISHED
-    return run_status(run), evaluation(run), filters_section(run_id, layer), True
+        return status, curves, log, None, None, run["status"] in FINISHED
+    return status, curves, log, evaluation(run), filters_section(page), True
 
 
 @callback(
     Output("run-view-status", "children"),
+    Output("run-view-curves", "figure"),
+    Output("run-view-log", "children"),
     Output("run-view-evaluation", "children"),
     Output("run-view-filters", "children"),
     Output("run-view-refresh", "disabled"),
     Input("run-view-refresh", "n_intervals"),
     Input("run-view-id", "data"),
 )
-def refresh(_n: int | None, ids: dict[str, Any]) -> tuple[Any, Any, Any, bool]:
+def refresh(_n: int | None, state: dict[str, Any]) -> Sections:
     """Every tick until the run is finished: the page's sections afresh."""
-    return run_sections(ids["run_id"], ids["layer"])
+    return run_sections(urls.RunPage(**state))
+
+
+@callback(
+    Output("run-view-location", "href"),
+    Input("grid-min-peak", "value"),
+    State("run-view-id", "data"),
+    prevent_initial_call=True,
+)
+def apply_threshold(value: float | None, state: dict[str, Any]) -> str:
+    """A new min-peak threshold: the same view with it in the address (so a link keeps it)."""
+    threshold = None if value is None else float(value)
+    return replace(urls.RunPage(**state), min_peak=threshold).url()

@@ -8,6 +8,7 @@ from partlens.data.dataset import (
     DataFormatError,
     DatasetFormat,
     PartDataset,
+    limit_dataset,
     load_dataset,
     register_dataset,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "crop_to_bbox",
     "flip_sample",
     "image_to_tensor",
+    "limit_dataset",
     "load_dataset",
     "register_dataset",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,3 +102,18 @@ def load_dataset(name: str, split: str, image_size: int, **options: Any) -> Part
         raise ValueError(f"dataset {name!r} needs root=<directory of the official files>")
     root = Path(options.pop("root"))
     return dataset_format.dataset_class(root, split, image_size, **options)  # type: ignore[call-arg]
+
+
+def limit_dataset(dataset: PartDataset, size: int, seed: int = 0) -> PartDataset:
+    """At most ``size`` objects of a record-backed dataset (a real one): a seeded random subset
+    kept in dataset order, as a shallow copy; the dataset itself when it is small enough."""
+    records = getattr(dataset, "records", None)
+    if records is None:
+        raise TypeError(f"{type(dataset).__name__} has no records to limit")
+    if len(records) <= size:
+        return dataset
+    generator = torch.Generator().manual_seed(seed)
+    keep = sorted(torch.randperm(len(records), generator=generator)[:size].tolist())
+    limited = copy.copy(dataset)
+    limited.records = [records[i] for i in keep]  # type: ignore[attr-defined]
+    return limited

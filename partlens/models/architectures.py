@@ -71,12 +71,11 @@ def tiny(num_classes: int, weights: Path | None, *, width: int = 128) -> Split:
     if width < 8:
         raise ValueError(f"tiny: width must be at least 8, got {width}")
     if weights is not None:
-        # tiny has no torchvision counterpart whose state dict could be loaded here; say so
-        # rather than silently training from scratch.
+        # Only a PartModel-layout file fits tiny (it has no torchvision counterpart); build_model
+        # loads those into the built model and passes nothing here.
         raise ValueError(
-            f"tiny cannot load {weights} at build time: load a partlens checkpoint with "
-            "partlens.models.load_model, or a backbone with "
-            "partlens.training.pretraining.load_backbone"
+            f"{weights} is not a partlens state dict of tiny (keys backbone.*, head.*, "
+            "classifier.*): tiny has no torchvision layout"
         )
     backbone = nn.Sequential(
         _conv_bn_relu(3, width // 4),

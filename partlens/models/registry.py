@@ -17,6 +17,7 @@ from typing import Any
 from torch import nn
 
 from partlens.models.part_model import PartModel, PartModelConfig
+from partlens.models.weights import is_partlens_layout, load_partlens_weights, read_state_dict
 from partlens.nn import DEFAULT_ACTIVATION_PEAK, DEFAULT_FILTER_LOSS, InterpretableHead
 from partlens.registry import Registry
 
@@ -112,7 +113,11 @@ def build_model(
     if unknown:
         raise ValueError(f"unknown option(s) for {arch}: {unknown}")
     builder_options = {k: v for k, v in options.items() if k in architecture.options}
-    split = architecture.build(num_classes, Path(weights) if weights else None, **builder_options)
+    # A PartModel-layout file loads into the built model; a torchvision one at build time, by
+    # the torchvision keys, before the network is split.
+    partlens_weights = weights is not None and is_partlens_layout(read_state_dict(weights))
+    build_weights = Path(weights) if weights and not partlens_weights else None
+    split = architecture.build(num_classes, build_weights, **builder_options)
     batch_norm = bool(options.get("batch_norm", not split.pretrained_family))
     config = PartModelConfig(
         arch=arch,
@@ -136,4 +141,7 @@ def build_model(
         identity_init=config.identity_init,
         mask_options={"beta": config.beta, "norm": config.norm},
     )
-    return PartModel(config, split.backbone, head, split.classifier)
+    model = PartModel(config, split.backbone, head, split.classifier)
+    if partlens_weights and weights is not None:
+        load_partlens_weights(model, weights)
+    return model

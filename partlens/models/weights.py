@@ -56,3 +56,54 @@ def load_pretrained(model: nn.Module, path: str | Path, *, replaceable_prefix: s
                 f"{tuple(tensor.shape)}, the model expects {tuple(expected[key].shape)}"
             )
     model.load_state_dict(usable, strict=False)
+
+
+def is_partlens_layout(state: dict[str, torch.Tensor]) -> bool:
+    """Whether ``state`` is a :class:`partlens.models.PartModel` state dict (``backbone.*``,
+    ``head.*``, ``classifier.*``) rather than a torchvision one (``features.*``, ``layer4.*``)."""
+    return any(key.startswith(("backbone.", "head.")) for key in state)
+
+
+def final_linear_prefix(model: nn.Module) -> str:
+    """The key prefix of the classifier's last linear layer (replaced for each task)."""
+    classifier = getattr(model, "classifier", model)
+    names = [name for name, module in classifier.named_modules() if isinstance(module, nn.Linear)]
+    if not names:
+        raise ValueError("the model's classifier has no linear layer")
+    return f"classifier.{names[-1]}."
+
+
+def weights_mismatch(
+    expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor], replaceable_prefix: str
+) -> list[str]:
+    """Every problem of ``state`` against ``expected``: missing, unexpected and mis-shaped keys
+    (tensors under ``replaceable_prefix`` may differ in shape)."""
+    problems = [f"missing key {key}" for key in sorted(set(expected) - set(state))]
+    problems += [f"unexpected key {key}" for key in sorted(set(state) - set(expected))]
+    for key in sorted(set(expected) & set(state)):
+        if state[key].shape != expected[key].shape and not key.startswith(replaceable_prefix):
+            problems.append(
+                f"{key} has shape {tuple(state[key].shape)}, the model expects "
+                f"{tuple(expected[key].shape)}"
+            )
+    return problems
+
+
+def load_partlens_weights(model: nn.Module, path: str | Path) -> None:
+    """Load a PartModel-layout state dict of the ordinary twin (or of an interpretable model)
+    into ``model``; the loss's running statistics of an interpretable ``model`` start fresh and
+    the final linear layer is skipped when its shape differs (another number of classes)."""
+    state = read_state_dict(path)
+    own = model.state_dict()
+    prefix = final_linear_prefix(model)
+    # The filter loss's buffers and the masks' betas exist in the interpretable twin only.
+    comparable = {k: v for k, v in own.items() if not k.startswith("objectives.")}
+    comparable = {k: v for k, v in comparable.items() if ".mask." not in k or k in state}
+    given = {k: v for k, v in state.items() if not k.startswith("objectives.")}
+    given = {k: v for k, v in given.items() if ".mask." not in k or k in own}
+    problems = weights_mismatch(comparable, given, prefix)
+    if problems:
+        shown = "; ".join(problems[:8]) + ("; ..." if len(problems) > 8 else "")
+        raise ValueError(f"weights file {path} does not match the architecture: {shown}")
+    usable = {k: v for k, v in given.items() if v.shape == own[k].shape}
+    model.load_state_dict(usable, strict=False)

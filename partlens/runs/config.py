@@ -17,7 +17,9 @@ class DatasetSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Literal["builtin"] = "builtin"
+    name: str = Field(
+        default="builtin", description="builtin, or a dataset registered with the server."
+    )
     task: Literal["single", "multi"] = "single"
     category: str | None = Field(
         default="bird", description="Target category for single-category runs."
@@ -28,11 +30,21 @@ class DatasetSpec(BaseModel):
     train_size: int = Field(default=256, ge=4, le=100_000)
     eval_size: int = Field(default=64, ge=2, le=20_000)
     seed: int = Field(default=0, ge=0)
+    # Filled by the server from the registered dataset (partlens.assets.datasets) before the
+    # run is queued, so that the worker needs no lookup and the run records what it used.
+    format: str | None = Field(default=None, description="Set by the server.")
+    root: str | None = Field(default=None, description="Set by the server.")
+    categories: list[str] | None = Field(default=None, description="Set by the server.")
 
     @model_validator(mode="after")
     def _category_known(self) -> DatasetSpec:
         from partlens.data import BUILTIN_CATEGORIES
 
+        if self.name != "builtin":
+            # Checked against the registered dataset's categories when the server resolves it.
+            if self.task == "multi":
+                self.category = None
+            return self
         if self.task == "single":
             if self.category not in BUILTIN_CATEGORIES:
                 raise ValueError(
@@ -63,8 +75,11 @@ class RunConfig(BaseModel):
     )
     weights: str | None = Field(
         default=None,
-        description="A state dict (torchvision layout for the torchvision architectures) loaded "
-        "into the network at build time.",
+        description="Weights registered with the server (or, from the CLI, a local file): a "
+        "partlens or torchvision state dict loaded into the network at build time.",
+    )
+    weights_file: str | None = Field(
+        default=None, description="Set by the server: the registered weights' stored file."
     )
     filter_loss: str = Field(default="assigned-mi", description="A registered filter-loss variant.")
     filter_loss_weight: float | None = Field(
@@ -91,12 +106,14 @@ class RunConfig(BaseModel):
 
         return filter_loss_variant(name).name
 
-    @field_validator("weights")
-    @classmethod
-    def _weights_exist(cls, weights: str | None) -> str | None:
-        if weights is not None and not Path(weights).is_file():
-            raise ValueError(f"weights file {weights} does not exist")
-        return weights
+    @model_validator(mode="after")
+    def _weights_file(self) -> RunConfig:
+        # A path (CLI, reproduce) is its own file; a registered name is resolved by the server.
+        if self.weights is not None and self.weights_file is None and Path(self.weights).is_file():
+            self.weights_file = self.weights
+        if self.weights_file is not None and not Path(self.weights_file).is_file():
+            raise ValueError(f"weights file {self.weights_file} does not exist")
+        return self
 
     @model_validator(mode="after")
     def _width_only_for_tiny(self) -> RunConfig:
@@ -118,21 +135,26 @@ class RunConfig(BaseModel):
 
 
 def _dataset(config: dict[str, Any], split: str, size_key: str, augment: bool) -> Any:
-    from partlens.data import load_dataset
+    from partlens.data import limit_dataset, load_dataset
 
     spec = DatasetSpec.model_validate(config["dataset"])
-    options: dict[str, Any] = {
-        "task": spec.task,
-        "size": getattr(spec, size_key),
-        "seed": spec.seed,
-    }
+    options: dict[str, Any] = {"task": spec.task}
     if spec.task == "single":
         options["category"] = spec.category
     if augment:
         options["augment"] = True
     if spec.image_size is None:
         raise ValueError("the dataset's image_size is unset: validate the config with RunConfig")
-    return load_dataset(spec.name, split, spec.image_size, **options)
+    size = getattr(spec, size_key)
+    if spec.name == "builtin":
+        return load_dataset("builtin", split, spec.image_size, size=size, seed=spec.seed, **options)
+    if spec.format is None or spec.root is None:
+        raise ValueError(
+            f"dataset {spec.name!r} is not resolved: launch the run through the API or CLI, "
+            "which look up the registered dataset"
+        )
+    dataset = load_dataset(spec.format, split, spec.image_size, root=spec.root, **options)
+    return limit_dataset(dataset, size, spec.seed)
 
 
 def build_train_dataset(config: dict[str, Any]) -> Any:
@@ -149,7 +171,9 @@ def num_classes(config: dict[str, Any]) -> int:
     """One logit for single-category runs, one per category for multi-category runs."""
     from partlens.data import BUILTIN_CATEGORIES
 
-    return 1 if config["dataset"]["task"] == "single" else len(BUILTIN_CATEGORIES)
+    if config["dataset"]["task"] == "single":
+        return 1
+    return len(config["dataset"].get("categories") or BUILTIN_CATEGORIES)
 
 
 def build_run_model(config: dict[str, Any]) -> Any:
@@ -163,7 +187,7 @@ def build_run_model(config: dict[str, Any]) -> Any:
         config["arch"],
         interpretable=config["interpretable"],
         num_classes=num_classes(config),
-        weights=config.get("weights"),
+        weights=config.get("weights_file") or config.get("weights"),
         filter_loss=config["filter_loss"],
         **options,
     )

@@ -74,6 +74,34 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class DatasetEntry(Base):
+    """A dataset registered by name: a folder in one of the supported formats, indexed once."""
+
+    __tablename__ = "datasets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    format: Mapped[str] = mapped_column(String(32))
+    root: Mapped[str] = mapped_column(Text)
+    # DatasetSummary (partlens.assets.datasets): counts per split, category and part.
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class WeightsEntry(Base):
+    """A weights file registered by name, checked against its architecture, stored by checksum."""
+
+    __tablename__ = "weights"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    arch: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    layout: Mapped[str] = mapped_column(String(16))
+    num_tensors: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get their folder created and WAL mode for readers."""
     if url.startswith("sqlite:///"):

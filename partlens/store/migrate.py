@@ -28,7 +28,8 @@ from partlens.store.db import make_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 INITIAL_REVISION = "0001_initial"
-HEAD_REVISION = "0002_run_lease"
+LEASE_REVISION = "0002_run_lease"
+HEAD_REVISION = "0003_assets"
 
 # The columns 0002_run_lease adds: a database that create_all made from the ORM after they were
 # added (and before migrations existed) already has them, and is stamped at that revision.
@@ -89,8 +90,13 @@ def _upgrade(engine: Engine) -> str:
 
 def _legacy_revision(connection: Connection) -> str:
     """The revision whose schema a database made by ``create_all`` already has."""
-    columns = {column["name"] for column in inspect(connection).get_columns("runs")}
-    return HEAD_REVISION if columns >= _LEASE_COLUMNS else INITIAL_REVISION
+    inspector = inspect(connection)
+    columns = {column["name"] for column in inspector.get_columns("runs")}
+    if not columns >= _LEASE_COLUMNS:
+        return INITIAL_REVISION
+    # The asset tables came with 0003: create_all made them only once they were in the ORM.
+    has_assets = {"datasets", "weights"} <= set(inspector.get_table_names())
+    return HEAD_REVISION if has_assets else LEASE_REVISION
 
 
 def _migration_lock(engine: Engine) -> AbstractContextManager[Connection]:

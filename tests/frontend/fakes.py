@@ -74,8 +74,75 @@ def run_answer(run_id: str = "abc", **changes: Any) -> dict[str, Any]:
         "accuracy": 0.875,
         "images_per_s": 123.45,
         "error": None,
+        "step": 8,
+        "steps_total": 8,
+        "queue": "partlens",
+        "worker_id": "w1@host",
+        "attempts": 1,
+        "train_s": 75.5,
+        "evaluate_s": 4.25,
     }
     return run | changes
+
+
+def history_answer(run_id: str = "abc", steps: int = 4) -> dict[str, Any]:
+    """``GET /runs/<id>/history``: ``steps`` step points of attempt 1, then one epoch mean."""
+
+    def point(kind: str, step: int) -> dict[str, Any]:
+        return {
+            "kind": kind,
+            "time": 1000.0 + step,
+            "attempt": 1,
+            "step": step,
+            "steps_total": steps,
+            "epoch": 0 if kind == "step" else 1,
+            "epochs": 2,
+            "task_loss": 1.0 / step,
+            "filter_loss": 0.5,
+            "filter_lambda": 0.1,
+            "accuracy": 0.5 + step / 10,
+            "lr": 0.01,
+            "images_per_s": 100.0 + step,
+            "eta_s": 65.0 - step,
+        }
+
+    points = [point("step", step) for step in range(1, steps + 1)] + [point("epoch", steps)]
+    return {"run_id": run_id, "points": points}
+
+
+def filters_answer(n: int) -> list[dict[str, Any]]:
+    """``GET /runs/<id>/layers/<l>/filters`` of ``n`` filters: peaks rise, means fall."""
+    return [
+        {
+            "filter": f,
+            "top_image": 11 - f,
+            "peak": 1.0 + (f * 7 % n),
+            "argmax": [0, 0],
+            "mean": 0.5 - f / 100,
+            "mean_max": 0.9,
+        }
+        for f in range(n)
+    ]
+
+
+def sheet_answer(filters: list[dict[str, Any]]) -> Any:
+    """``GET .../sheet.json`` over ``filters``: orders them as the API does, from the params."""
+
+    def answer(params: dict[str, Any]) -> dict[str, Any]:
+        sort, desc = params.get("sort", "filter"), bool(params.get("desc"))
+        ordered = sorted(filters, key=lambda item: item[sort], reverse=desc)
+        columns = params["columns"]
+        chosen = [item["filter"] for item in ordered][: params["limit"]]
+        return {
+            "filters": chosen,
+            "columns": columns,
+            "tile": params["tile"],
+            "rows": -(-len(chosen) // columns),
+            "total": len(filters),
+            "offset": 0,
+        }
+
+    return answer
 
 
 def features_answer(run_id: str = "abc") -> dict[str, Any]:

@@ -67,9 +67,16 @@ def test_api_client_needs_an_installed_client():
 
 
 def test_shell_links_home_and_holds_the_page_container(ui_app):
-    assert links(ui_app.layout) == {"partlens": "/"}
+    assert links(ui_app.layout) == {"partlens": "/", "Runs": "/"}
     assert any(getattr(c, "id", None) == "_pages_content" for c in walk(ui_app.layout))
     assert isinstance(by_id(ui_app.layout, "_pages_location"), dcc.Location)
+
+
+def test_shell_copies_the_address_of_the_view(ui_app):
+    """The copy-link button of the navigation bar copies the browser's current address."""
+    assert isinstance(by_id(ui_app.layout, "copy-link"), dcc.Clipboard)
+    copy = ui_app.callback_map["copy-link.content"]
+    assert copy["inputs"] == [{"id": "copy-link", "property": "n_clicks"}]
 
 
 def test_pages_are_discovered_by_dash_in_match_order(ui_app):
@@ -79,18 +86,21 @@ def test_pages_are_discovered_by_dash_in_match_order(ui_app):
         "frontend.pages.compare",
         "frontend.pages.filter_view",
         "frontend.pages.run_view",
+        "frontend.pages.not_found_404",
     ]
     assert [page["path_template"] for page in registry.values()] == [
         None,
         "/runs/<run_id>/compare",
         "/runs/<run_id>/layers/<layer>/filters/<filter_index>",
         "/runs/<run_id>",
+        None,
     ]
     assert [page["title"] for page in registry.values()] == [
         "partlens · runs",
         "partlens · compare",
         "partlens · filter",
         "partlens · run",
+        "partlens · not found",
     ]
 
 

@@ -47,7 +47,7 @@ def test_each_view_url_reaches_its_page(fake_api, render):
     )
     assert "launch-button" in ids(render(urls.RunsPage().url()))
     run_page = render(urls.RunPage("abc", "conv_top").url())
-    assert by_id(run_page, "run-view-id").data == {"run_id": "abc", "layer": "conv_top"}
+    assert by_id(run_page, "run-view-id").data["layer"] == "conv_top"
     # The run page's template would match these longer URLs too: the page order prevents it.
     assert by_id(render(urls.ComparePage("abc").url()), "compare-view")
     filter_page = render(urls.FilterPage("abc", "conv_top", 2, 5, "rf").url())
@@ -136,112 +136,6 @@ def test_launch_shows_the_apis_reason(fake_api, page):
     assert text(message) == "Could not launch: epochs: Input should be greater than 0"
 
 
-# --- run page -------------------------------------------------------------------------------
-
-
-def _evaluated_run(fake_api) -> None:
-    fake_api.answers.update(
-        {
-            "/runs/abc": run_answer(),
-            "/runs/abc/metrics": metrics_answer(),
-            "/runs/abc/features": features_answer(),
-            "/runs/abc/layers/conv_top/filters": [
-                {"filter": f, "top_image": 11 - f} for f in range(6)
-            ],
-            "/runs/abc/layers/conv_added/filters": [
-                {"filter": f, "top_image": f} for f in range(4)
-            ],
-        }
-    )
-
-
-def test_run_layout_holds_the_view_for_its_callback(fake_api, page):
-    layout = page("run_view").layout(run_id="abc", layer="conv_added")
-    assert by_id(layout, "run-view-id").data == {"run_id": "abc", "layer": "conv_added"}
-    assert by_id(layout, "run-view-refresh").interval == 2000
-    assert {"run-view-status", "run-view-evaluation", "run-view-filters"} <= ids(layout)
-    assert fake_api.calls == []  # the callback fetches, not the layout
-    assert text(page("run_view").layout()) == "Bad run address: run None"
-
-
-def test_running_run_shows_status_and_keeps_refreshing(fake_api, page):
-    fake_api.answers["/runs/abc"] = run_answer(
-        status="running", stage="train", progress=0.25, epoch=1, task_loss=None, twin_id=None
-    )
-    status, evaluation, filters, stop = page("run_view").refresh(
-        1, {"run_id": "abc", "layer": None}
-    )
-    assert (evaluation, filters, stop) == (None, None, False)
-    assert text(by_id(status, "run-status")) == "running"
-    assert text(status.children[0]) == "Run abc running"
-    assert text(with_class(status, "bar-label")[0]) == "train 25%"
-    facts = [text(c) for c in of_type(status, html.Dd)]
-    assert facts[:5] == ["tiny", "interpretable", "single", "bird", "1 / 2"]
-    assert facts[5:] == ["", "0.5000", "0.875", "123.5"]
-    assert links(status) == {}  # no twin
-
-
-def test_failed_run_shows_its_error_and_stops(fake_api, page):
-    fake_api.answers["/runs/abc"] = run_answer(status="failed", error="Traceback: boom")
-    status, evaluation, _, stop = page("run_view").run_sections("abc", None)
-    assert stop is True and evaluation is None
-    assert [text(p) for p in of_type(status, html.Pre)] == ["Traceback: boom"]
-    assert links(status) == {"xyz": "/runs/xyz"}
-
-
-def test_succeeded_run_shows_evaluation_and_filter_grid(fake_api, page):
-    _evaluated_run(fake_api)
-    status, evaluation, filters, stop = page("run_view").run_sections("abc", None)
-    assert stop is True
-    assert text(status.children[0]) == "Run abc succeeded"
-    assert text(by_id(evaluation, "test-accuracy")) == (
-        "Test accuracy 0.900 on the evaluation images."
-    )
-    assert links(evaluation) == {"Compare with its twin": "/runs/abc/compare"}
-    assert image_sources(evaluation) == ["/media/runs/abc/heatmaps/bird.png"]
-    metric_rows = [[text(td) for td in tr.children] for tr in of_type(evaluation, html.Tr)]
-    assert metric_rows[1] == ["conv_added", "0.123", "0.250", "0.050", "0.500", "12.5"]
-    assert ["8.0", "0.400"] in metric_rows and metric_rows[-1] == ["16.0", "0.600"]
-    # The grid defaults to the top layer; each cell links to its filter on its best image.
-    assert text(filters.children[0]) == "Filters of conv_top"
-    cells = with_class(filters, "cell")
-    assert [cell.href for cell in cells[:2]] == [
-        "/runs/abc/layers/conv_top/filters/0?image=11",
-        "/runs/abc/layers/conv_top/filters/1?image=10",
-    ]
-    assert image_sources(cells[3]) == [
-        "/media/runs/abc/layers/conv_top/filters/3/overlay.png?image=8"
-    ]
-    assert [text(cell) for cell in cells] == [f"#{f}" for f in range(6)]
-    tabs = {text(tab): (tab.href, tab.className) for tab in with_class(filters, "tab")}
-    assert tabs == {
-        "conv_added": ("/runs/abc?layer=conv_added", "tab"),
-        "conv_top": ("/runs/abc?layer=conv_top", "tab active"),
-    }
-
-
-def test_filter_grid_shows_the_layer_of_the_url(fake_api, page):
-    _evaluated_run(fake_api)
-    grid = page("run_view").filters_section("abc", "conv_added")
-    assert len(with_class(grid, "cell")) == 4
-    assert with_class(grid, "active")[0].href == "/runs/abc?layer=conv_added"
-    unknown = page("run_view").filters_section("abc", "no_such_layer")
-    assert text(unknown.children[0]) == "Filters of conv_top"
-
-
-def test_run_page_reports_api_errors(fake_api, page):
-    fake_api.answers["/runs/abc"] = ApiError("run 'abc' not found", 404)
-    status, evaluation, filters, stop = page("run_view").run_sections("abc", None)
-    assert (status.className, text(status)) == ("error", "run 'abc' not found")
-    assert (evaluation, filters, stop) == (None, None, True)
-    _evaluated_run(fake_api)
-    fake_api.answers["/runs/abc/metrics"] = ApiError("run 'abc' is not evaluated yet", 409)
-    fake_api.answers["/runs/abc/features"] = DOWN
-    _, evaluation, filters, _ = page("run_view").run_sections("abc", None)
-    assert text(evaluation) == "run 'abc' is not evaluated yet"
-    assert text(filters) == DOWN.message
-
-
 # --- filter view ----------------------------------------------------------------------------
 
 
@@ -292,6 +186,10 @@ def test_filter_view_shows_the_filter_on_the_image(fake_api, page):
     assert image_sources(top)[1].endswith("/filters/2/overlay.png?image=0&mode=heat")
     assert ("GET", "/runs/abc/layers/conv_top/filters/2/activation", {"image": 5}) in fake_api.calls
     assert ("GET", "/runs/abc/layers/conv_top/filters/2/top", {"k": 8}) in fake_api.calls
+    # The Fig. 4 panel of the same filter and image, drawn by the API.
+    assert by_id(view, "filter-panel").src == (
+        "/media/runs/abc/layers/conv_top/filters/2/panel.png?image=5&size=224"
+    )
 
 
 def test_filter_view_in_rf_mode_keeps_the_mode_and_wraps_around(fake_api, page):
@@ -313,11 +211,12 @@ def test_filter_view_in_rf_mode_keeps_the_mode_and_wraps_around(fake_api, page):
 )
 def test_filter_view_rejects_a_bad_address(fake_api, page, filter_index, image, overlay):
     view = page("filter_view").layout("abc", "conv_top", filter_index, image, overlay)
-    assert view.className == "error"
-    assert text(view) == (
+    assert view.id == "not-found"
+    assert text(by_id(view, "not-found").children[1]) == (
         f"Bad filter view address: filter {filter_index!r}, image {image!r}, "
         f"overlay {overlay!r} (heat or rf)"
     )
+    assert links(view) == {"← back to the runs": "/"}
     assert fake_api.calls == []
 
 
@@ -326,11 +225,15 @@ def test_filter_view_before_evaluation_and_on_api_error(fake_api, page):
     fake_api.answers["/runs/abc/metrics"] = ApiError("run 'abc' is not evaluated yet", 409)
     view = page("filter_view").layout("abc", "conv_top", "2", "5")
     assert text(by_id(view, "filter-metrics")) == "not evaluated yet"
+    assert "filter-panel" not in ids(view)  # its RF region needs the evaluation
     fake_api.answers["/runs/abc/layers/conv_top/filters/2/activation"] = ApiError(
         "filter 2 out of range", 404
     )
     failed = page("filter_view").layout("abc", "conv_top", "2", "5")
-    assert (failed.className, text(failed)) == ("error", "filter 2 out of range")
+    assert (failed.id, text(failed.children[1])) == ("not-found", "filter 2 out of range")
+    fake_api.answers["/runs/abc/features"] = DOWN
+    down = page("filter_view").layout("abc", "conv_top", "2", "5")
+    assert (down.className, text(down)) == ("error", DOWN.message)
 
 
 def test_filter_metrics_of_a_multi_category_layer(fake_api, page):
@@ -375,23 +278,28 @@ def test_compare_page_puts_run_and_twin_side_by_side(fake_api, page):
         "/media/runs/abc/heatmaps/bird.png",
         "/media/runs/xyz/heatmaps/bird.png",
     ]
-    assert "legs6" in text(sides[1]) and "torso3" in text(sides[0])
+    histograms = [
+        by_id(side, f"part-histogram-{kind}").figure
+        for side, kind in zip(sides, ("interpretable", "ordinary"), strict=True)
+    ]
+    assert [list(fig.data[0].x) for fig in histograms] == [["torso", "head"], ["legs"]]
+    assert list(histograms[1].data[0].y) == [6]
 
 
 def test_compare_page_reports_a_run_without_twin(fake_api, page):
     fake_api.answers["/runs/abc/comparison"] = ApiError("run 'abc' has no twin", 404)
     view = page("compare").layout(run_id="abc")
-    assert (view.id, view.className, text(view)) == (
-        "compare-error",
-        "error",
-        "run 'abc' has no twin",
-    )
+    assert (view.id, text(view.children[1])) == ("not-found", "run 'abc' has no twin")
+    fake_api.answers["/runs/abc/comparison"] = DOWN
+    view = page("compare").layout(run_id="abc")
+    assert (view.id, view.className, text(view)) == ("compare-error", "error", DOWN.message)
 
 
 def test_layouts_render_without_arguments(fake_api, page):
     """Dash may call a page layout with no arguments (e.g. to validate the app)."""
     fake_api.answers.update({"/architectures": DOWN, "/datasets/builtin": DOWN})
     assert isinstance(page("runs").layout(), html.Div)
-    assert text(page("run_view").layout()) == "Bad run address: run None"
-    assert text(page("compare").layout()) == "Bad compare address: run None"
-    assert text(page("filter_view").layout()).startswith("Bad filter view address")
+    assert text(page("run_view").layout().children[1]).startswith("Bad run address: run None")
+    assert text(page("compare").layout().children[1]) == "Bad compare address: run None"
+    assert text(page("filter_view").layout().children[1]).startswith("Bad filter view address")
+    assert page("not_found_404").layout().id == "not-found"

@@ -17,8 +17,10 @@ from frontend.urls import (
     FilterPage,
     HeatmapImage,
     OverlayImage,
+    PanelImage,
     RunPage,
     RunsPage,
+    SheetImage,
 )
 
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
@@ -44,6 +46,21 @@ BUILT = [
     ),
     (DatasetImage("abc", 5), "/media/runs/abc/images/5.png"),
     (HeatmapImage("abc", "bird"), "/media/runs/abc/heatmaps/bird.png"),
+    (RunPage("abc", "conv_top", "peak", True), "/runs/abc?layer=conv_top&sort=peak&desc=1"),
+    (RunPage("abc", None, "filter", True, 0.5), "/runs/abc?desc=1&min_peak=0.5"),
+    (RunPage("abc", None, "mean"), "/runs/abc?sort=mean"),
+    (
+        SheetImage("abc", "conv_top", "peak", True, 128, 10, 96),
+        "/media/runs/abc/layers/conv_top/sheet.png?limit=128&columns=10&tile=96&sort=peak&desc=1",
+    ),
+    (
+        SheetImage("abc", "conv_top"),
+        "/media/runs/abc/layers/conv_top/sheet.png?limit=64&columns=8&tile=96&sort=filter",
+    ),
+    (
+        PanelImage("abc", "conv_top", 2, 5),
+        "/media/runs/abc/layers/conv_top/filters/2/panel.png?image=5&size=224",
+    ),
 ]
 
 # Values that need percent-encoding still round-trip.
@@ -56,6 +73,9 @@ ODD = [
     OverlayImage("a b", "c/d", 4, 0, "rf"),
     DatasetImage("a/b", 0),
     HeatmapImage("r", "house finch/2"),
+    RunPage("a b", "l/1", "mean", True, 1e-05),
+    SheetImage("a/b", "c d", "mean"),
+    PanelImage("a?b", "l#1", 3, 4, 64),
 ]
 
 
@@ -107,6 +127,13 @@ def test_parse_accepts_a_whole_url_and_defaults():
         "/media/runs/abc/heatmaps/.png",
         "/media/runs/abc/layers/l/filters/2/overlay.png?mode=edges",
         "/media/runs/abc/layers/l/filters/-2/overlay.png",
+        "/runs/abc?sort=size",
+        "/runs/abc?desc=yes",
+        "/runs/abc?min_peak=x",
+        "/runs/abc?min_peak=inf",
+        "/media/runs/abc/layers/l/sheet.png?limit=8&columns=4&tile=96&sort=size",
+        "/media/runs/abc/layers/l/sheet.png?limit=8&columns=4",
+        "/media/runs/abc/layers/l/filters/2/panel.png?image=1&size=-4",
     ],
 )
 def test_parse_rejects_what_names_no_view(url):
@@ -128,6 +155,7 @@ def test_filter_page_derived_urls():
     [
         RunPage("abc", "conv_top"),
         RunPage("a b"),
+        RunPage("abc", "conv_top", "peak", True, 2.5),
         ComparePage("a/b"),
         *(r for r, _ in BUILT[4:6]),
         ODD[3],
@@ -148,6 +176,8 @@ def test_from_dash_without_values():
     assert FilterPage.from_dash(None, None, None) is None
     assert FilterPage.from_dash("abc", "l", None, None) == FilterPage("abc", "l", 0, 0)
     assert RunPage.from_dash("abc", ["a", "b"]) == RunPage("abc", None)
+    # An emptied threshold box leaves no threshold; a 0 flag is the default.
+    assert RunPage.from_dash("abc", min_peak="", desc="0") == RunPage("abc")
 
 
 def test_api_paths():
@@ -157,6 +187,17 @@ def test_api_paths():
     assert urls.api_comparison("abc") == "/runs/abc/comparison"
     assert urls.api_layer_filters("abc", "conv_top") == "/runs/abc/layers/conv_top/filters"
     assert urls.api_filter("abc", "conv_top", 3, "top") == "/runs/abc/layers/conv_top/filters/3/top"
+    assert urls.api_history("abc") == "/runs/abc/history"
+    assert urls.api_log("abc") == "/runs/abc/log"
+    assert urls.api_layer("abc", "l/1", "sheet.json") == "/runs/abc/layers/l%2F1/sheet.json"
+    assert SheetImage("abc", "l", "mean", True, 4, 2, 32).params() == {
+        "limit": 4,
+        "columns": 2,
+        "tile": 32,
+        "sort": "mean",
+        "desc": 1,
+    }
+    assert "desc" not in SheetImage("abc", "l").params()
     assert urls.api_filter("a b", "l/1", 0, "activation") == (
         "/runs/a%20b/layers/l%2F1/filters/0/activation"
     )

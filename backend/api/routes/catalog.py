@@ -1,10 +1,12 @@
-"""What can be launched: architectures, datasets, filter-loss variants, built-in categories."""
+"""What can be launched: architectures, datasets, filter-loss variants, presets."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from backend.schemas import RunPresetPublic
 from partlens.runs.catalog import Catalog, launch_catalog
+from partlens.runs.presets import PRESETS
 
 router = APIRouter(tags=["catalog"])
 
@@ -29,7 +31,10 @@ def filter_losses() -> list[str]:
     return sorted(names, key=lambda name: name != entries.default_filter_loss)
 
 
-@router.get("/datasets/builtin")
-def builtin_dataset() -> dict[str, list[str]]:
-    """Categories of the built-in dataset (valid ``dataset.category`` values)."""
-    return {"categories": launch_catalog().builtin_categories}
+@router.get("/presets")
+def presets() -> list[RunPresetPublic]:
+    """Named starting points for the launch form (``preset`` in ``POST /runs``)."""
+    return [
+        RunPresetPublic(name=p.name, description=p.description, values=p.values)
+        for p in (PRESETS.get(name) for name in PRESETS.names())
+    ]

@@ -3,20 +3,23 @@
 Everything is served from the published ``features/`` folder: a filter's maps are one
 contiguous memory-mapped read, summaries and top images come from the per-filter statistics,
 and images are the stored PNG crops the model saw. Only runs published without images (before
-they were stored) regenerate them from their dataset spec.
+they were stored) regenerate them from their dataset spec. Every successful response carries
+an immutable ETag (``backend.core.caching``); rendered overlays are cached on disk.
 """
 
 from __future__ import annotations
 
 import json
+import pathlib
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from backend.api.deps import ArtifactsDep, RunDep
 from backend.api.routes.metrics import run_metrics
+from backend.core.caching import NOT_MODIFIED, cached_response, json_body
 from backend.rendering import load_png, overlay, png_bytes, rf_region_overlay
 from backend.schemas import (
     FeaturesPublic,
@@ -31,12 +34,20 @@ from partlens.store.features_manifest import FeaturesManifest, UnsupportedFeatur
 
 router = APIRouter(prefix="/runs/{run_id}", tags=["filters"])
 
-ImageIndex = Annotated[int, Query(ge=0, description="Index of the evaluation image")]
-FilterIndex = Annotated[int, Path(ge=0, description="Filter index within the layer")]
+MAX_INDEX = 2**31 - 1  # bounds every index, so no huge value reaches numpy or the DB
+ImageIndex = Annotated[int, Query(ge=0, le=MAX_INDEX, description="Index of the evaluation image")]
+FilterIndex = Annotated[int, Path(ge=0, le=MAX_INDEX, description="Filter index within the layer")]
 PNG: dict[str, Any] = {"content": {"image/png": {}}}
+JSON = "application/json"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown run, layer, filter or image."},
+    409: {"description": "The run's feature maps are not published yet, or unsupported."},
+    **NOT_MODIFIED,
+}
+PNG_ERRORS: dict[int | str, dict[str, Any]] = {200: PNG, **ERRORS}
 
 
-def _manifest(artifacts: RunArtifacts, run_id: str) -> FeaturesManifest:
+def published_manifest(artifacts: RunArtifacts, run_id: str) -> FeaturesManifest:
     try:
         return artifacts.features_manifest()
     except FileNotFoundError:
@@ -47,14 +58,14 @@ def _manifest(artifacts: RunArtifacts, run_id: str) -> FeaturesManifest:
         raise HTTPException(status_code=409, detail=f"run {run_id!r}: {error}") from None
 
 
-def _check_layer(manifest: FeaturesManifest, layer: str) -> None:
+def check_layer(manifest: FeaturesManifest, layer: str) -> None:
     if layer not in manifest.layers:
         known = ", ".join(manifest.layers)
         raise HTTPException(status_code=404, detail=f"unknown layer {layer!r}; layers: {known}")
 
 
-def _check_filter(manifest: FeaturesManifest, layer: str, filter_index: int) -> None:
-    _check_layer(manifest, layer)
+def check_filter(manifest: FeaturesManifest, layer: str, filter_index: int) -> None:
+    check_layer(manifest, layer)
     filters = manifest.layers[layer].shape[0]
     if filter_index >= filters:
         raise HTTPException(
@@ -63,7 +74,7 @@ def _check_filter(manifest: FeaturesManifest, layer: str, filter_index: int) -> 
         )
 
 
-def _check_image(manifest: FeaturesManifest, index: int) -> None:
+def check_image(manifest: FeaturesManifest, index: int) -> None:
     if index >= manifest.num_images:
         raise HTTPException(
             status_code=404,
@@ -73,7 +84,7 @@ def _check_image(manifest: FeaturesManifest, index: int) -> None:
 
 def _stored_png(artifacts: RunArtifacts, manifest: FeaturesManifest, index: int) -> bytes | None:
     """The stored PNG of image ``index`` (404 when out of range), None when the run has none."""
-    _check_image(manifest, index)
+    check_image(manifest, index)
     try:
         return artifacts.image_path(index).read_bytes()
     except MissingImagesError:
@@ -104,103 +115,192 @@ def _legacy_dataset(dataset_json: str) -> Any:
     return build_eval_dataset({"dataset": json.loads(dataset_json)})
 
 
-@router.get("/features", response_model=FeaturesPublic)
-def features(run: RunDep, artifacts: ArtifactsDep) -> FeaturesPublic:
+def manifest_path(artifacts: RunArtifacts) -> pathlib.Path:
+    """The published manifest: its identity stands for the whole ``features/`` folder, which
+    is replaced in one rename (stats, maps and images with it)."""
+    return artifacts.features_dir / "manifest.json"
+
+
+@router.get("/features", response_model=FeaturesPublic, responses=ERRORS)
+async def features(run: RunDep, artifacts: ArtifactsDep, request: Request) -> Response:
     """The layers whose feature maps were precomputed, with their shapes."""
-    manifest = _manifest(artifacts, run.id)
-    layers = [
-        LayerPublic(name=name, filters=info.shape[0], height=info.shape[1], width=info.shape[2])
-        for name, info in manifest.layers.items()
-    ]
-    return FeaturesPublic(
-        run_id=run.id,
-        num_images=manifest.num_images,
-        image_size=manifest.image_size,
-        categories=manifest.categories,
-        layers=layers,
+    manifest = published_manifest(artifacts, run.id)
+
+    def render() -> bytes:
+        layers = [
+            LayerPublic(name=name, filters=info.shape[0], height=info.shape[1], width=info.shape[2])
+            for name, info in manifest.layers.items()
+        ]
+        return json_body(
+            FeaturesPublic(
+                run_id=run.id,
+                num_images=manifest.num_images,
+                image_size=manifest.image_size,
+                categories=manifest.categories,
+                layers=layers,
+            )
+        )
+
+    return await cached_response(
+        request, artifacts, [manifest_path(artifacts)], render, media_type=JSON
     )
 
 
-@router.get("/images/{image}.png", response_class=Response, responses={200: PNG})
-def image_png(run: RunDep, artifacts: ArtifactsDep, image: Annotated[int, Path(ge=0)]) -> Response:
-    """Evaluation image ``image`` as PNG: the stored file, byte for byte."""
-    manifest = _manifest(artifacts, run.id)
-    stored = _stored_png(artifacts, manifest, image)
-    if stored is None:
-        stored = png_bytes(_regenerated(artifacts, manifest, image))
-    return Response(stored, media_type="image/png")
-
-
-@router.get("/layers/{layer}/filters/{filter_index}/activation", response_model=FilterActivation)
-def activation(
+@router.get("/images/{image}.png", response_class=Response, responses=PNG_ERRORS)
+async def image_png(
     run: RunDep,
     artifacts: ArtifactsDep,
+    request: Request,
+    image: Annotated[int, Path(ge=0, le=MAX_INDEX)],
+) -> Response:
+    """Evaluation image ``image`` as PNG: the stored file, byte for byte."""
+    manifest = published_manifest(artifacts, run.id)
+    check_image(manifest, image)
+
+    def render() -> bytes:
+        stored = _stored_png(artifacts, manifest, image)
+        return stored if stored is not None else png_bytes(_regenerated(artifacts, manifest, image))
+
+    return await cached_response(
+        request, artifacts, [manifest_path(artifacts)], render, media_type="image/png"
+    )
+
+
+def filter_map(artifacts: RunArtifacts, layer: str, filter_index: int, image: int) -> np.ndarray:
+    """Filter ``filter_index``'s map [h, w] on ``image`` as float32 (one contiguous read)."""
+    return np.asarray(artifacts.filter_maps(layer, filter_index)[image], dtype=np.float32)
+
+
+@router.get(
+    "/layers/{layer}/filters/{filter_index}/activation",
+    response_model=FilterActivation,
+    responses=ERRORS,
+)
+async def activation(
+    run: RunDep,
+    artifacts: ArtifactsDep,
+    request: Request,
     layer: str,
     filter_index: FilterIndex,
     image: ImageIndex = 0,
-) -> FilterActivation:
+) -> Response:
     """Filter ``filter_index``'s map on one image, its argmax unit (mu_hat) and global max."""
-    manifest = _manifest(artifacts, run.id)
-    _check_filter(manifest, layer, filter_index)
-    _check_image(manifest, image)
-    fmap = np.asarray(artifacts.filter_maps(layer, filter_index)[image], dtype=np.float32)
-    row, col = np.unravel_index(int(fmap.argmax()), fmap.shape)
-    return FilterActivation(
-        run_id=run.id,
-        layer=layer,
-        filter=filter_index,
-        image=image,
-        map=fmap.round(5).tolist(),
-        argmax=(int(row), int(col)),
-        max=float(fmap.max()),
-        filter_max=float(artifacts.filter_stats(layer).peak[filter_index]),
+    manifest = published_manifest(artifacts, run.id)
+    check_filter(manifest, layer, filter_index)
+    check_image(manifest, image)
+
+    def render() -> bytes:
+        fmap = filter_map(artifacts, layer, filter_index, image)
+        row, col = np.unravel_index(int(fmap.argmax()), fmap.shape)
+        return json_body(
+            FilterActivation(
+                run_id=run.id,
+                layer=layer,
+                filter=filter_index,
+                image=image,
+                map=fmap.round(5).tolist(),
+                argmax=(int(row), int(col)),
+                max=float(fmap.max()),
+                filter_max=float(artifacts.filter_stats(layer).peak[filter_index]),
+            )
+        )
+
+    return await cached_response(
+        request, artifacts, [manifest_path(artifacts)], render, media_type=JSON
     )
 
 
-@router.get("/layers/{layer}/filters", response_model=list[FilterSummary])
-def layer_filters(run: RunDep, artifacts: ArtifactsDep, layer: str) -> list[FilterSummary]:
+@router.get("/layers/{layer}/filters", response_model=list[FilterSummary], responses=ERRORS)
+async def layer_filters(
+    run: RunDep, artifacts: ArtifactsDep, request: Request, layer: str
+) -> Response:
     """Every filter of ``layer`` with the image it fires most on, that peak and where."""
-    _check_layer(_manifest(artifacts, run.id), layer)
-    stats = artifacts.filter_stats(layer)
-    return [
-        FilterSummary(
-            filter=f,
-            top_image=int(stats.argmax_image[f]),
-            peak=float(stats.peak[f]),
-            argmax=(int(stats.argmax_unit[f, 0]), int(stats.argmax_unit[f, 1])),
-            mean=float(stats.mean[f]),
-            mean_max=float(stats.mean_max[f]),
+    check_layer(published_manifest(artifacts, run.id), layer)
+
+    def render() -> bytes:
+        stats = artifacts.filter_stats(layer)
+        return json_body(
+            [
+                FilterSummary(
+                    filter=f,
+                    top_image=int(stats.argmax_image[f]),
+                    peak=float(stats.peak[f]),
+                    argmax=(int(stats.argmax_unit[f, 0]), int(stats.argmax_unit[f, 1])),
+                    mean=float(stats.mean[f]),
+                    mean_max=float(stats.mean_max[f]),
+                )
+                for f in range(len(stats.peak))
+            ]
         )
-        for f in range(len(stats.peak))
-    ]
+
+    return await cached_response(
+        request, artifacts, [manifest_path(artifacts)], render, media_type=JSON
+    )
 
 
-@router.get("/layers/{layer}/filters/{filter_index}/top", response_model=TopImages)
-def top_images(
+@router.get(
+    "/layers/{layer}/filters/{filter_index}/top", response_model=TopImages, responses=ERRORS
+)
+async def top_images(
     run: RunDep,
     artifacts: ArtifactsDep,
+    request: Request,
     layer: str,
     filter_index: FilterIndex,
     k: Annotated[int, Query(ge=1, le=100)] = 8,
-) -> TopImages:
+) -> Response:
     """The ``k`` evaluation images on which the filter fires most, with their peak values."""
-    _check_filter(_manifest(artifacts, run.id), layer, filter_index)
-    images, peaks, units = artifacts.filter_stats(layer).top(filter_index, k)
-    return TopImages(
-        images=[int(i) for i in images],
-        peaks=[float(p) for p in peaks],
-        argmax=[(int(r), int(c)) for r, c in units],
+    check_filter(published_manifest(artifacts, run.id), layer, filter_index)
+
+    def render() -> bytes:
+        images, peaks, units = artifacts.filter_stats(layer).top(filter_index, k)
+        return json_body(
+            TopImages(
+                images=[int(i) for i in images],
+                peaks=[float(p) for p in peaks],
+                argmax=[(int(r), int(c)) for r, c in units],
+            )
+        )
+
+    return await cached_response(
+        request, artifacts, [manifest_path(artifacts)], render, media_type=JSON
     )
+
+
+def render_overlay(
+    artifacts: RunArtifacts,
+    manifest: FeaturesManifest,
+    layer: str,
+    filter_index: int,
+    image: int,
+    mode: str,
+) -> bytes:
+    """The overlay PNG of one filter on one image (``mode`` "heat" or "rf"), image-sized."""
+    picture = eval_image(artifacts, manifest, image)
+    fmap = filter_map(artifacts, layer, filter_index, image)
+    if mode == "heat":
+        blended = overlay(picture, fmap, float(artifacts.filter_stats(layer).peak[filter_index]))
+    else:
+        geometry = run_metrics(artifacts, artifacts.root.name)["layers"][layer]["geometry"]
+        blended = rf_region_overlay(
+            picture,
+            fmap,
+            np.asarray(geometry["unit_centers"], dtype=np.float32),
+            float(geometry["rf_radius"]),
+            float(geometry["thresholds"][filter_index]),
+        )
+    return png_bytes(blended)
 
 
 @router.get(
     "/layers/{layer}/filters/{filter_index}/overlay.png",
     response_class=Response,
-    responses={200: PNG},
+    responses=PNG_ERRORS,
 )
-def overlay_png(
+async def overlay_png(
     run: RunDep,
     artifacts: ArtifactsDep,
+    request: Request,
     layer: str,
     filter_index: FilterIndex,
     image: ImageIndex = 0,
@@ -210,21 +310,22 @@ def overlay_png(
 
     ``mode=heat`` blends the activation map over the image; ``mode=rf`` marks the receptive
     fields of the units above the filter's threshold T_f (the region the part-interpretability
-    metric scores), which needs the run to be evaluated.
+    metric scores), which needs the run to be evaluated (409 before). Rendered once: later
+    requests are served from the run's disk cache or memory.
     """
-    manifest = _manifest(artifacts, run.id)
-    _check_filter(manifest, layer, filter_index)
-    picture = eval_image(artifacts, manifest, image)
-    fmap = np.asarray(artifacts.filter_maps(layer, filter_index)[image], dtype=np.float32)
-    if mode == "heat":
-        blended = overlay(picture, fmap, float(artifacts.filter_stats(layer).peak[filter_index]))
-    else:
-        geometry = run_metrics(artifacts, run.id)["layers"][layer]["geometry"]
-        blended = rf_region_overlay(
-            picture,
-            fmap,
-            np.asarray(geometry["unit_centers"], dtype=np.float32),
-            float(geometry["rf_radius"]),
-            float(geometry["thresholds"][filter_index]),
-        )
-    return Response(png_bytes(blended), media_type="image/png")
+    manifest = published_manifest(artifacts, run.id)
+    check_filter(manifest, layer, filter_index)
+    check_image(manifest, image)
+    sources = [manifest_path(artifacts)]
+    if mode == "rf":
+        if not artifacts.metrics_path.is_file():
+            run_metrics(artifacts, run.id)  # 409: not evaluated (stale ones 409 in render)
+        sources.append(artifacts.metrics_path)
+    return await cached_response(
+        request,
+        artifacts,
+        sources,
+        lambda: render_overlay(artifacts, manifest, layer, filter_index, image, mode),
+        media_type="image/png",
+        disk=True,
+    )

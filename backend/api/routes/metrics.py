@@ -2,16 +2,21 @@
 
 Every route reads ``metrics.json`` through :func:`partlens.evaluation.schema.load_run_metrics`:
 409 while the run is not evaluated, 409 with the re-evaluate instruction when its metrics are
-of an older schema.
+of an older schema. A parsed file is kept per file identity, and responses carry immutable
+ETags (``backend.core.caching``).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import ArtifactsDep, RunDep, SessionDep, SettingsDep
+from backend.core.caching import NOT_MODIFIED, cached_response, identity, json_body
 from backend.schemas import Comparison, ComparisonSide, LayerSummary, RunMetrics
 from partlens.evaluation.schema import StaleMetricsError, load_run_metrics
 from partlens.reporting.comparison import (
@@ -25,20 +30,36 @@ from partlens.store import Run, RunArtifacts
 router = APIRouter(prefix="/runs/{run_id}", tags=["metrics"])
 
 STALE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    409: {"description": "The run is not evaluated yet, or its metrics.json is stale."}
+    404: {"description": "Unknown run (or twin, or heat-map category)."},
+    409: {"description": "The run is not evaluated yet, or its metrics.json is stale."},
+    **NOT_MODIFIED,
 }
+JSON = "application/json"
 
 
 def load_metrics(artifacts: RunArtifacts, run_id: str) -> RunMetrics:
     """A run's ``metrics.json`` as RunMetrics; 409 while not evaluated or when stale."""
+    path = artifacts.metrics_path
     try:
-        return load_run_metrics(artifacts.metrics_path)
+        return _parsed_metrics(str(path), identity(path))
     except FileNotFoundError:
         raise HTTPException(
             status_code=409, detail=f"run {run_id!r} is not evaluated yet"
         ) from None
     except StaleMetricsError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
+
+
+@lru_cache(maxsize=32)
+def _parsed_metrics(path: str, file_identity: str) -> RunMetrics:
+    # Keyed by the file's identity: a re-evaluated run (a new inode) is parsed again.
+    return load_run_metrics(FilePath(path))
+
+
+def _require_evaluated(artifacts: RunArtifacts, run_id: str) -> None:
+    # A cheap check on the event loop; parsing (and the stale-file 409) happens in the render.
+    if not artifacts.metrics_path.is_file():
+        load_metrics(artifacts, run_id)
 
 
 def run_metrics(artifacts: RunArtifacts, run_id: str) -> dict[str, Any]:
@@ -65,38 +86,61 @@ def summary(run: Run, metrics: RunMetrics) -> ComparisonSide:
 
 
 @router.get("/metrics", response_model=RunMetrics, responses=STALE_RESPONSE)
-def get_metrics(run: RunDep, artifacts: ArtifactsDep) -> RunMetrics:
+async def get_metrics(run: RunDep, artifacts: ArtifactsDep, request: Request) -> Response:
     """Every metric of the run's interpretable layers (schema: docs/interfaces.md)."""
-    return load_metrics(artifacts, run.id)
+    _require_evaluated(artifacts, run.id)
+    return await cached_response(
+        request,
+        artifacts,
+        [artifacts.metrics_path],
+        lambda: json_body(load_metrics(artifacts, run.id)),  # stale: 409, nothing cached
+        media_type=JSON,
+    )
 
 
 @router.get("/comparison", response_model=Comparison, responses=STALE_RESPONSE)
-def comparison(
-    run: RunDep, artifacts: ArtifactsDep, session: SessionDep, settings: SettingsDep
-) -> Comparison:
+async def comparison(
+    run: RunDep,
+    artifacts: ArtifactsDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+) -> Response:
     """The run next to its twin: headline metrics of both and interpretable/ordinary ratios."""
     if run.twin_id is None:
         raise HTTPException(status_code=404, detail=f"run {run.id!r} has no twin")
-    twin = session.get(Run, run.twin_id)
+    twin = await run_in_threadpool(session.get, Run, run.twin_id)
     if twin is None:
         raise HTTPException(status_code=404, detail=f"twin {run.twin_id!r} not found")
+    twin_artifacts = RunArtifacts(settings.runs_dir, twin.id)
+    _require_evaluated(artifacts, run.id)
+    _require_evaluated(twin_artifacts, twin.id)
     pair = {
-        ("interpretable" if r.config["interpretable"] else "ordinary"): (r, m)
-        for r, m in (
-            (run, load_metrics(artifacts, run.id)),
-            (twin, load_metrics(RunArtifacts(settings.runs_dir, twin.id), twin.id)),
-        )
+        ("interpretable" if r.config["interpretable"] else "ordinary"): (r, a)
+        for r, a in ((run, artifacts), (twin, twin_artifacts))
     }
     if len(pair) != 2:
         raise HTTPException(status_code=409, detail="a run and its twin must differ in kind")
-    (interp_run, interp), (ordinary_run, ordinary) = pair["interpretable"], pair["ordinary"]
-    return Comparison(
-        interpretable=summary(interp_run, interp),
-        ordinary=summary(ordinary_run, ordinary),
-        ratios=layer_ratios(interp, ordinary),
-        accuracy_difference_points=difference_points(interp.accuracy, ordinary.accuracy),
-        directions=METRIC_DIRECTIONS,
+    (interp_run, interp_artifacts), (ordinary_run, ordinary_artifacts) = (
+        pair["interpretable"],
+        pair["ordinary"],
     )
+
+    def render() -> bytes:
+        interp = load_metrics(interp_artifacts, interp_run.id)
+        ordinary = load_metrics(ordinary_artifacts, ordinary_run.id)
+        return json_body(
+            Comparison(
+                interpretable=summary(interp_run, interp),
+                ordinary=summary(ordinary_run, ordinary),
+                ratios=layer_ratios(interp, ordinary),
+                accuracy_difference_points=difference_points(interp.accuracy, ordinary.accuracy),
+                directions=METRIC_DIRECTIONS,
+            )
+        )
+
+    sources = [artifacts.metrics_path, twin_artifacts.metrics_path]
+    return await cached_response(request, artifacts, sources, render, media_type=JSON)
 
 
 @router.get(
@@ -104,14 +148,22 @@ def comparison(
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}, **STALE_RESPONSE},
 )
-def heatmap_png(
-    run: RunDep, artifacts: ArtifactsDep, category: Annotated[str, Path(min_length=1)]
+async def heatmap_png(
+    run: RunDep,
+    artifacts: ArtifactsDep,
+    request: Request,
+    category: Annotated[str, Path(min_length=1, max_length=200)],
 ) -> Response:
     """The Fig. 6 part heat map of ``category`` for the run's top interpretable layer."""
-    heatmaps = load_metrics(artifacts, run.id).heatmaps
+    heatmaps = (await run_in_threadpool(load_metrics, artifacts, run.id)).heatmaps
     if category not in heatmaps:
         known = ", ".join(heatmaps) or "none"
         raise HTTPException(
             status_code=404, detail=f"no heat map for category {category!r}; available: {known}"
         )
-    return Response((artifacts.root / heatmaps[category]).read_bytes(), media_type="image/png")
+    path = artifacts.root / heatmaps[category]
+    if not path.is_file():
+        raise HTTPException(status_code=409, detail=f"heat map {heatmaps[category]} is missing")
+    return await cached_response(
+        request, artifacts, [artifacts.metrics_path, path], path.read_bytes, media_type="image/png"
+    )

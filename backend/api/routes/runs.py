@@ -7,8 +7,11 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, HTTPException, Query, Request
 from sqlalchemy import select
 
-from backend.api.deps import ArtifactsDep, RunDep, SessionDep
+from backend.api.deps import ArtifactsDep, RunDep, SessionDep, TokenDep
 from backend.schemas import RunCreate, RunHistory, RunLog, RunPublic
+from partlens.assets import AssetError
+from partlens.assets.datasets import resolve_dataset_spec
+from partlens.assets.weights import weights_file
 from partlens.runs.history import HISTORY_FILE, read_history
 from partlens.runs.runlog import LOG_FILE, read_log_tail
 from partlens.store import Run, RunStatus
@@ -17,16 +20,50 @@ from partlens.store.db import FINISHED_STATUSES
 router = APIRouter(prefix="/runs", tags=["runs"])
 
 
-@router.post("", response_model=RunPublic, status_code=201)
-def launch_run(body: RunCreate, session: SessionDep, request: Request) -> Run:
+LAUNCH_FIELDS = {"name", "with_twin", "queue", "preset"}
+
+
+def _resolved(body: RunCreate, request: Request) -> RunCreate:
+    """The body with its registered dataset and weights looked up (422 at the field)."""
+    sessions = request.app.state.sessions
+    try:
+        dataset = resolve_dataset_spec(sessions, body.dataset.model_dump())
+    except AssetError as error:
+        raise _field_error(("body", "dataset", "name"), error) from None
+    update: dict = {"dataset": body.dataset.model_validate(dataset)}
+    if body.weights is not None and body.weights_file is None:
+        try:
+            update["weights_file"] = weights_file(sessions, body.weights, body.arch)
+        except AssetError as error:
+            raise _field_error(("body", "weights"), error) from None
+    return body.model_copy(update=update)
+
+
+def _field_error(loc: tuple[str, ...], error: AssetError) -> HTTPException:
+    # The same shape as FastAPI's validation errors, so clients show it at the field.
+    return HTTPException(
+        status_code=422, detail=[{"loc": list(loc), "msg": str(error), "type": "value_error"}]
+    )
+
+
+@router.post(
+    "",
+    response_model=RunPublic,
+    status_code=201,
+    responses={401: {"description": "Token required"}, 503: {"description": "No broker"}},
+)
+def launch_run(body: RunCreate, session: SessionDep, request: Request, _: TokenDep) -> Run:
     """Record the run (and its twin) as ``queued`` and enqueue them for the worker."""
-    config = body.model_dump(exclude={"name", "with_twin", "queue"})
+    if body.weights_file is not None and body.weights_file != body.weights:
+        raise _field_error(("body", "weights_file"), AssetError("set by the server, not a client"))
+    body = _resolved(body, request)
+    config = body.model_dump(exclude=LAUNCH_FIELDS)
     kind = "interpretable" if body.interpretable else "ordinary"
     queue_name = body.queue or request.app.state.settings.queue
     run = Run(name=body.name or f"{body.arch} {kind}", config=config, queue=queue_name)
     runs = [run]
     if body.with_twin:
-        twin_config = body.twin().model_dump(exclude={"name", "with_twin", "queue"})
+        twin_config = body.twin().model_dump(exclude=LAUNCH_FIELDS)
         twin_kind = "ordinary" if body.interpretable else "interpretable"
         twin = Run(
             name=f"{body.name or body.arch} {twin_kind} twin", config=twin_config, queue=queue_name
@@ -83,8 +120,8 @@ def run_log(
     return RunLog(run_id=run.id, text=read_log_tail(artifacts.root / LOG_FILE, max_bytes))
 
 
-@router.post("/{run_id}/cancel", response_model=RunPublic)
-def cancel_run(run: RunDep, session: SessionDep) -> Run:
+@router.post("/{run_id}/cancel", response_model=RunPublic, responses={409: {}, 401: {}})
+def cancel_run(run: RunDep, session: SessionDep, _: TokenDep) -> Run:
     """Ask the worker to stop the run between batches; a queued run is cancelled at once."""
     if run.status in FINISHED_STATUSES:
         raise HTTPException(status_code=409, detail=f"run {run.id!r} already {run.status}")

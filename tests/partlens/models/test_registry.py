@@ -94,9 +94,37 @@ def test_bad_arguments():
         build_model("vgg16", width=8)
 
 
-def test_tiny_refuses_weights_instead_of_ignoring_them(tmp_path):
-    with pytest.raises(ValueError, match="load_backbone"):
-        build_model("tiny", weights=tmp_path / "backbone.safetensors")
+def test_tiny_loads_its_own_state_dict_into_either_twin(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    torch.manual_seed(1)
+    ordinary = build_model("tiny", interpretable=False, width=8, num_classes=6)
+    path = tmp_path / "tiny.safetensors"
+    save_file({k: v.contiguous() for k, v in ordinary.state_dict().items()}, str(path))
+    # Another number of classes: the final linear layer starts fresh, everything else loads.
+    twin = build_model("tiny", interpretable=True, width=8, num_classes=1, weights=path)
+    own = twin.state_dict()
+    for key, value in ordinary.state_dict().items():
+        if not key.startswith("classifier.2."):
+            assert torch.equal(own[key], value), key
+    assert own["classifier.2.weight"].shape == (1, 8)
+
+
+def test_mismatched_state_dicts_list_every_problem(tmp_path):
+    import torch
+
+    state = dict(build_model("tiny", interpretable=False, width=8).state_dict())
+    state["backbone.0.0.weight"] = torch.zeros(3, 3, 3, 3)
+    del state["head.layers.conv_top.block.1.bias"]
+    state["backbone.9.weight"] = torch.zeros(1)
+    torch.save(state, tmp_path / "bad.pth")
+    with pytest.raises(ValueError) as error:
+        build_model("tiny", width=8, weights=tmp_path / "bad.pth")
+    message = str(error.value)
+    assert "missing key head.layers.conv_top.block.1.bias" in message
+    assert "unexpected key backbone.9.weight" in message
+    assert "backbone.0.0.weight has shape (3, 3, 3, 3), the model expects (2, 3, 3, 3)" in message
 
 
 def test_activation_peak_reaches_the_objectives_and_survives_a_checkpoint(tmp_path):

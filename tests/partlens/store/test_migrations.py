@@ -120,7 +120,7 @@ def test_an_empty_database_is_built_at_head(engine):
     assert current_revision(engine) is None
     assert upgrade_database(engine) == HEAD_REVISION
     inspector = inspect(engine)
-    assert set(inspector.get_table_names()) == {"runs", "alembic_version"}
+    assert set(inspector.get_table_names()) == {"runs", "datasets", "weights", "alembic_version"}
     assert {c["name"] for c in inspector.get_columns("runs")} == set(Run.__table__.columns.keys())
     assert {i["name"] for i in inspector.get_indexes("runs")} == {
         "ix_runs_status",
