@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -30,14 +31,24 @@ class WeightsPublic(BaseModel):
     name: str
     arch: str
     layout: str
+    options: dict[str, Any]
     sha256: str
     num_tensors: int
     size_bytes: int
 
 
-def check_weights(arch: str, path: Path) -> tuple[str, int]:
-    """Check ``path`` against ``arch``: its layout ("partlens" or "torchvision") and tensor
-    count; AssetError listing missing, unexpected and mis-shaped keys."""
+def inferred_options(arch: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The architecture options a PartModel-layout state dict fixes: tiny's ``width`` (the
+    top conv's filters)."""
+    key = "head.layers.conv_top.block.0.weight"
+    if arch == "tiny" and key in state:
+        return {"width": int(state[key].shape[0])}
+    return {}
+
+
+def check_weights(arch: str, path: Path) -> tuple[str, int, dict[str, Any]]:
+    """Check ``path`` against ``arch``: its layout ("partlens" or "torchvision"), tensor count
+    and the options it fixes; AssetError listing missing, unexpected and mis-shaped keys."""
     from partlens.models import build_model, list_architectures
     from partlens.models.weights import (
         final_linear_prefix,
@@ -54,18 +65,19 @@ def check_weights(arch: str, path: Path) -> tuple[str, int]:
     except (ValueError, OSError) as error:
         raise AssetError(str(error)) from None
     if is_partlens_layout(state):
-        model = build_model(arch, interpretable=False)
+        options = inferred_options(arch, state)
+        model = build_model(arch, interpretable=False, **options)
         expected = model.state_dict()
         problems = weights_mismatch(expected, state, final_linear_prefix(model))
         if problems:
             shown = "; ".join(problems[:12]) + ("; ..." if len(problems) > 12 else "")
             raise AssetError(f"weights do not match {arch} ({len(problems)} problems): {shown}")
-        return "partlens", len(state)
+        return "partlens", len(state), options
     try:
         build_model(arch, interpretable=False, weights=path)
     except ValueError as error:
         raise AssetError(f"weights do not match {arch}: {error}") from None
-    return "torchvision", len(state)
+    return "torchvision", len(state), {}
 
 
 def _sha256(path: Path) -> str:
@@ -81,6 +93,7 @@ def _public(entry: WeightsEntry) -> WeightsPublic:
         name=entry.name,
         arch=entry.arch,
         layout=entry.layout,
+        options=dict(entry.options or {}),
         sha256=entry.sha256,
         num_tensors=entry.num_tensors,
         size_bytes=entry.size_bytes,
@@ -103,7 +116,7 @@ def register_weights(
     with sessions() as session:
         if session.get(WeightsEntry, name) is not None:
             raise AssetConflictError(f"weights named {name!r} are registered already")
-    layout, num_tensors = check_weights(arch, source)
+    layout, num_tensors, options = check_weights(arch, source)
     target = Path(data_dir) / "weights" / f"{name}{suffix}"
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.copy")
@@ -116,6 +129,7 @@ def register_weights(
             path=str(target.resolve()),
             sha256=_sha256(target),
             layout=layout,
+            options=options,
             num_tensors=num_tensors,
             size_bytes=target.stat().st_size,
         )
@@ -150,6 +164,31 @@ def list_weights(sessions: sessionmaker[Session]) -> list[WeightsPublic]:
     with sessions() as session:
         entries = session.scalars(select(WeightsEntry).order_by(WeightsEntry.name)).all()
         return [_public(e) for e in entries]
+
+
+def get_weights(sessions: sessionmaker[Session], name: str) -> WeightsPublic:
+    """Weights ``name``; AssetNotFoundError listing the registered ones."""
+    with sessions() as session:
+        entry = session.get(WeightsEntry, name)
+        if entry is None:
+            known = ", ".join(session.scalars(select(WeightsEntry.name)).all()) or "none"
+            raise AssetNotFoundError(f"unknown weights {name!r}; registered: {known}")
+        return _public(entry)
+
+
+def resolve_weights(config: dict[str, Any], sessions: sessionmaker[Session]) -> dict[str, Any]:
+    """The fields a run using registered weights gets: ``weights_file`` and the options they
+    fix (tiny's ``width``); AssetError for another architecture or a conflicting width."""
+    entry = get_weights(sessions, config["weights"])
+    if entry.arch != config["arch"]:
+        raise AssetError(f"weights {entry.name!r} are for {entry.arch}, not {config['arch']}")
+    update: dict[str, Any] = {"weights_file": weights_file(sessions, entry.name)}
+    width = entry.options.get("width")
+    if width is not None:
+        if config.get("width") not in (None, width):
+            raise AssetError(f"weights {entry.name!r} have width {width}, not {config['width']}")
+        update["width"] = width
+    return update
 
 
 def weights_file(sessions: sessionmaker[Session], name: str, arch: str | None = None) -> str:

@@ -97,6 +97,8 @@ class WeightsEntry(Base):
     path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     layout: Mapped[str] = mapped_column(String(16))
+    # The architecture's own options the weights fix (tiny's width), applied to runs using them.
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     num_tensors: Mapped[int] = mapped_column(Integer)
     size_bytes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

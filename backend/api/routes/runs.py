@@ -11,7 +11,7 @@ from backend.api.deps import ArtifactsDep, RunDep, SessionDep, TokenDep
 from backend.schemas import RunCreate, RunHistory, RunLog, RunPublic
 from partlens.assets import AssetError
 from partlens.assets.datasets import resolve_dataset_spec
-from partlens.assets.weights import weights_file
+from partlens.assets.weights import resolve_weights
 from partlens.runs.history import HISTORY_FILE, read_history
 from partlens.runs.runlog import LOG_FILE, read_log_tail
 from partlens.store import Run, RunStatus
@@ -31,9 +31,10 @@ def _resolved(body: RunCreate, request: Request) -> RunCreate:
     except AssetError as error:
         raise _field_error(("body", "dataset", "name"), error) from None
     update: dict = {"dataset": body.dataset.model_validate(dataset)}
-    if body.weights is not None and body.weights_file is None:
+    # Always by name: a client never points the server at a file of its choosing.
+    if body.weights is not None:
         try:
-            update["weights_file"] = weights_file(sessions, body.weights, body.arch)
+            update.update(resolve_weights(body.model_dump(), sessions))
         except AssetError as error:
             raise _field_error(("body", "weights"), error) from None
     return body.model_copy(update=update)
@@ -54,7 +55,7 @@ def _field_error(loc: tuple[str, ...], error: AssetError) -> HTTPException:
 )
 def launch_run(body: RunCreate, session: SessionDep, request: Request, _: TokenDep) -> Run:
     """Record the run (and its twin) as ``queued`` and enqueue them for the worker."""
-    if body.weights_file is not None and body.weights_file != body.weights:
+    if body.weights_file is not None and body.weights is None:
         raise _field_error(("body", "weights_file"), AssetError("set by the server, not a client"))
     body = _resolved(body, request)
     config = body.model_dump(exclude=LAUNCH_FIELDS)

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("path", sa.Text(), nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("layout", sa.String(16), nullable=False),
+        sa.Column("options", sa.JSON(), nullable=False),
         sa.Column("num_tensors", sa.Integer(), nullable=False),
         sa.Column("size_bytes", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
