@@ -195,6 +195,13 @@ def resolve_dataset_spec(sessions: sessionmaker[Session], spec: dict[str, Any]) 
     dataset = get_dataset(sessions, spec["name"])
     if dataset.name == BUILTIN:
         return {**spec, "format": None, "root": None, "categories": None}
+    if not dataset.summary.has_masks:
+        # Evaluation scores part interpretability on masks; refusing here keeps a run from
+        # training for hours and then failing in evaluation.
+        raise AssetError(
+            f"dataset {dataset.name} ({dataset.format}) has landmarks but no part masks: runs "
+            "need a dataset with masks (pascal-part or builtin) in this version"
+        )
     categories = dataset.summary.categories
     if spec.get("task") == "single" and spec.get("category") not in categories:
         raise AssetError(

@@ -104,3 +104,19 @@ def test_limit_dataset_takes_a_seeded_subset_in_order(pascal_root):
     assert kept == sorted(kept)
     assert kept == [dataset.records.index(r) for r in limit_dataset(dataset, 5, 3).records]
     assert limit_dataset(dataset, 50) is dataset
+
+
+def test_runs_on_a_landmark_only_dataset_are_refused_before_training(sessions, settings):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "data" / "real" / "test_cub.py"
+    spec = importlib.util.spec_from_file_location("cub_writer", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    root = module.write_cub(settings.data_dir / "datasets" / "cub")
+    entry = register_dataset(sessions, "cub", "cub200", root, settings)
+    assert not entry.summary.has_masks and entry.summary.landmarks
+    with pytest.raises(AssetError, match="has landmarks but no part masks"):
+        resolve_dataset_spec(sessions, {"name": "cub", "task": "multi"})
