@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend.api.routes import catalog, datasets, figures, filters, metrics, runs, weights
 from backend.core.queue import RunQueue
+from backend.schemas import Health
 from partlens.config import Settings, get_settings
 from partlens.store import create_session_factory
 
@@ -26,9 +29,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     api = APIRouter(prefix=API_PREFIX)
 
-    @api.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "broker": app.state.queue.broker_scheme}
+    @api.get("/health", tags=["health"], response_model=Health)
+    def health(workers: bool = False) -> Health:
+        """Database and broker in use; with ``workers=true`` also the live workers and their
+        queues (a broadcast that waits up to a second)."""
+        try:
+            with app.state.sessions() as session:
+                session.execute(text("SELECT 1"))
+            database = "ok"
+        except SQLAlchemyError as error:
+            database = f"unreachable: {error.__class__.__name__}"
+        return Health(
+            status="ok" if database == "ok" else "degraded",
+            database=database,
+            broker=app.state.queue.broker_scheme,
+            workers=app.state.queue.live_workers() if workers else None,
+        )
 
     api.include_router(catalog.router)
     api.include_router(runs.router)

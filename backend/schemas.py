@@ -43,6 +43,18 @@ class RunCreate(RunConfig):
         return data
 
 
+class Health(BaseModel):
+    """What the API depends on, and whether it answers."""
+
+    status: Literal["ok", "degraded"]
+    database: str = Field(description="ok, or why the database does not answer.")
+    broker: str = Field(description="The broker's scheme: redis, or sqla+sqlite (fallback).")
+    workers: dict[str, list[str]] | None = Field(
+        default=None,
+        description="Live workers and their queues (with ?workers=true; None when unknown).",
+    )
+
+
 class RunPresetPublic(BaseModel):
     """A named starting point for a run (``preset`` in ``RunCreate``)."""
 

@@ -38,6 +38,17 @@ class RunQueue:
                 )
             return self._producer
 
+    def live_workers(self, timeout_s: float = 1.0) -> dict[str, list[str]] | None:
+        """The workers answering a broadcast within ``timeout_s``, with the queues they serve;
+        None when the broker cannot broadcast (the embedded SQLite fallback) or is down."""
+        if not self.broker_scheme.startswith("redis"):
+            return None
+        try:
+            answers = self._celery().control.inspect(timeout=timeout_s).active_queues() or {}
+        except Exception:  # a broker outage is reported as "unknown", never as a 500
+            return None
+        return {name: sorted(q["name"] for q in queues) for name, queues in answers.items()}
+
     def enqueue(self, run_id: str, queue: str | None = None) -> None:
         """Sends the run task for ``run_id`` to ``queue`` (default: the configured one); broker
         errors propagate to the caller."""

@@ -94,3 +94,49 @@ def test_catalog_lists_architectures_and_categories(client):
     catalog = client.get("/api/v1/catalog").json()
     assert {a["name"] for a in catalog["architectures"]} >= {"tiny", "vgg16", "resnet18"}
     assert catalog["default_filter_loss"] == "assigned-mi"
+
+
+def test_create_answers_a_location_the_client_can_get(client):
+    response = client.post("/api/v1/runs", json={"arch": "tiny"})
+    location = response.headers["Location"]
+    assert location.endswith(f"/api/v1/runs/{response.json()['id']}")
+    assert client.get(location).json()["id"] == response.json()["id"]
+
+
+def test_list_filters_pages_and_counts(client):
+    client.post("/api/v1/runs", json={"arch": "tiny", "with_twin": True})
+    client.post("/api/v1/runs", json={"arch": "tiny", "interpretable": False})
+    every = client.get("/api/v1/runs")
+    assert every.headers["X-Total-Count"] == "3" and len(every.json()) == 3
+    ordinary = client.get("/api/v1/runs", params={"kind": "ordinary"})
+    assert ordinary.headers["X-Total-Count"] == "2"
+    assert all(r["config"]["interpretable"] is False for r in ordinary.json())
+    page = client.get("/api/v1/runs", params={"limit": 1, "offset": 1})
+    assert [r["id"] for r in page.json()] == [every.json()[1]["id"]]
+    assert client.get("/api/v1/runs", params={"status": "running"}).json() == []
+    assert client.get("/api/v1/runs", params={"dataset": "builtin"}).headers["X-Total-Count"] == "3"
+    assert client.get("/api/v1/runs", params={"arch": "vgg16"}).json() == []
+    huge = client.get("/api/v1/runs", params={"offset": 10**30})
+    assert huge.status_code == 422 and "offset" in json.dumps(huge.json()["detail"])
+    bad = client.get("/api/v1/runs", params={"status": "sleeping"})
+    assert bad.status_code == 422
+
+
+def test_delete_refuses_a_live_run_and_removes_a_finished_one(client, tmp_path):
+    run = client.post("/api/v1/runs", json={"arch": "tiny", "with_twin": True}).json()
+    refused = client.delete(f"/api/v1/runs/{run['id']}")
+    assert refused.status_code == 409 and "cancel it first" in refused.json()["detail"]
+    client.post(f"/api/v1/runs/{run['id']}/cancel")
+    folder = tmp_path / "runs" / run["id"]
+    folder.mkdir(parents=True)
+    (folder / "metrics.json").write_text("{}")
+    assert client.delete(f"/api/v1/runs/{run['id']}").status_code == 204
+    assert not folder.exists()
+    assert client.get(f"/api/v1/runs/{run['id']}").status_code == 404
+    assert client.get(f"/api/v1/runs/{run['twin_id']}").json()["twin_id"] is None
+
+
+def test_health_reports_the_database_and_broker(client):
+    health = client.get("/api/v1/health").json()
+    assert health == {"status": "ok", "database": "ok", "broker": "redis", "workers": None}
+    assert client.get("/api/v1/health", params={"workers": True}).json()["workers"] == {}

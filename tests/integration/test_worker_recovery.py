@@ -133,6 +133,16 @@ def test_a_sigkilled_worker_s_run_resumes_on_another_with_the_same_weights(stack
 
 def test_two_workers_run_two_runs_in_parallel_each_once(stack_factory):
     stack = stack_factory(workers=2, extra_env=FAST_LEASES)
+    host = os.uname().nodename
+    deadline = time.monotonic() + 60
+    while True:  # the workers start after the API answers
+        health = httpx.get(f"{stack.api_url}/health", params={"workers": True}, timeout=30)
+        workers = health.json()["workers"] or {}
+        if len(workers) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert sorted(workers) == [f"w0@{host}", f"w1@{host}"]
+    assert all(queues == ["recovery"] for queues in workers.values())
     body = {**LONG_RUN, "epochs": 1}
     run_ids = [_launch(stack, body), _launch(stack, body)]
     runs = [_wait(stack, r, lambda r: r["status"] == "succeeded", 240) for r in run_ids]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
+from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
 
 from backend.api.deps import ArtifactsDep, RunDep, SessionDep, TokenDep
@@ -53,7 +55,9 @@ def _field_error(loc: tuple[str, ...], error: AssetError) -> HTTPException:
     status_code=201,
     responses={401: {"description": "Token required"}, 503: {"description": "No broker"}},
 )
-def launch_run(body: RunCreate, session: SessionDep, request: Request, _: TokenDep) -> Run:
+def launch_run(
+    body: RunCreate, session: SessionDep, request: Request, response: Response, _: TokenDep
+) -> Run:
     """Record the run (and its twin) as ``queued`` and enqueue them for the worker."""
     if body.weights_file is not None and body.weights is None:
         raise _field_error(("body", "weights_file"), AssetError("set by the server, not a client"))
@@ -85,21 +89,38 @@ def launch_run(body: RunCreate, session: SessionDep, request: Request, _: TokenD
                 r.error = f"could not enqueue: {exc}"
             session.commit()
             raise HTTPException(status_code=503, detail=f"broker unavailable: {exc}") from exc
+    response.headers["Location"] = str(request.url_for("get_run", run_id=run.id))
     return run
 
 
 @router.get("", response_model=list[RunPublic])
 def list_runs(
     session: SessionDep,
+    response: Response,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=10_000_000),
+    status: RunStatus | None = Query(default=None, description="Only runs in this status."),
+    arch: str | None = Query(default=None, max_length=64),
+    dataset: str | None = Query(default=None, max_length=64, description="A dataset name."),
+    kind: Literal["interpretable", "ordinary"] | None = None,
 ) -> list[Run]:
-    """Runs, newest first."""
-    query = select(Run).order_by(Run.created_at.desc()).limit(limit).offset(offset)
-    return list(session.scalars(query))
+    """Runs, newest first, filtered; the total before paging is in ``X-Total-Count``."""
+    query = select(Run)
+    if status is not None:
+        query = query.where(Run.status == status.value)
+    runs = list(session.scalars(query.order_by(Run.created_at.desc())))
+    # The config is JSON (portable across SQLite and PostgreSQL): filtered here, not in SQL.
+    if arch is not None:
+        runs = [r for r in runs if r.config.get("arch") == arch]
+    if dataset is not None:
+        runs = [r for r in runs if r.config.get("dataset", {}).get("name") == dataset]
+    if kind is not None:
+        runs = [r for r in runs if r.config.get("interpretable") == (kind == "interpretable")]
+    response.headers["X-Total-Count"] = str(len(runs))
+    return runs[offset : offset + limit]
 
 
-@router.get("/{run_id}", response_model=RunPublic)
+@router.get("/{run_id}", response_model=RunPublic, responses={404: {}})
 def get_run(run: RunDep) -> Run:
     """Status, stage and live training progress of one run."""
     return run
@@ -133,3 +154,22 @@ def cancel_run(run: RunDep, session: SessionDep, _: TokenDep) -> Run:
         run.finished_at = datetime.now(UTC)
     session.commit()
     return run
+
+
+@router.delete("/{run_id}", status_code=204, responses={404: {}, 409: {}, 401: {}})
+def delete_run(run: RunDep, session: SessionDep, artifacts: ArtifactsDep, _: TokenDep) -> Response:
+    """Delete a finished run with its artifacts (409 while it is queued or running: cancel it
+    first); its twin stays, unlinked."""
+    if run.status not in FINISHED_STATUSES:
+        raise HTTPException(
+            status_code=409, detail=f"run {run.id!r} is {run.status}: cancel it first"
+        )
+    if run.twin_id is not None:
+        twin = session.get(Run, run.twin_id)
+        if twin is not None:
+            twin.twin_id = None
+    session.delete(run)
+    session.commit()
+    # The row goes first: a reader never finds a run whose folder is half deleted.
+    shutil.rmtree(artifacts.root, ignore_errors=True)
+    return Response(status_code=204)
