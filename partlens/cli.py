@@ -78,11 +78,17 @@ def service_commands(settings: Settings) -> dict[str, list[str]]:
     """The command lines of the API, the worker and the UI processes that ``up`` starts."""
     python = sys.executable
     return {
+        # Several uvicorn processes, so that rendering a grid never queues behind one request.
         "api": [python, "-m", "uvicorn", "backend.main:create_app", "--factory",
-                "--host", settings.api_host, "--port", str(settings.api_port)],
+                "--host", settings.api_host, "--port", str(settings.api_port),
+                "--workers", str(settings.api_workers)],
         "worker": [python, "-m", "celery", "-A", "worker.celery_app", "worker",
                    "-Q", settings.queue, "-c", "1", "--pool", "prefork", "-l", "info"],
-        "ui": [python, "-m", "frontend"],
+        # A production WSGI server, not Flask's development one; threads because every
+        # callback waits on the API.
+        "ui": [python, "-m", "gunicorn", "frontend.wsgi:server",
+               "--bind", f"{settings.ui_host}:{settings.ui_port}",
+               "--workers", str(settings.ui_workers), "--threads", "4", "--timeout", "60"],
     }  # fmt: skip
 
 
@@ -128,13 +134,8 @@ def up(
 
 @app.command()
 def api() -> None:
-    """Serve the HTTP API (under /api/v1)."""
-    import uvicorn
-
-    settings = get_settings()
-    uvicorn.run(
-        "backend.main:create_app", factory=True, host=settings.api_host, port=settings.api_port
-    )
+    """Serve the HTTP API (under /api/v1) with ``PARTLENS_API_WORKERS`` uvicorn processes."""
+    _exec(service_commands(get_settings())["api"])
 
 
 @app.command()

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     api_port: int = 8000
     ui_host: str = "127.0.0.1"
     ui_port: int = 8050
+    # Server processes of the API (uvicorn) and the UI (gunicorn).
+    api_workers: int = Field(default=2, ge=1, le=64)
+    ui_workers: int = Field(default=2, ge=1, le=64)
     # A worker renews its lease on a run every lease_s / 4 and a reaper requeues a running run
     # whose lease is older than lease_s: a killed worker's run resumes within about lease_s.
     lease_s: float = Field(default=20.0, gt=0.5)
