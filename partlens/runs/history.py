@@ -79,6 +79,7 @@ class HistoryRecorder:
         self.attempt = attempt
         self._last = float("-inf")  # the first step is always recorded
         self._started: tuple[float, int] | None = None
+        self._pending: Any = None  # the newest step not written (throttled away)
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def _eta(self, progress: Any) -> float | None:
@@ -120,8 +121,19 @@ class HistoryRecorder:
             self._started = (now, progress.step)
         if now - self._last >= self.interval_s:
             self._last = now
+            self._pending = None
             self._append("step", progress)
+        else:
+            self._pending = progress
 
     def on_epoch_end(self, progress: Any) -> None:
         """The epoch's means, always."""
+        self._pending = None
         self._append("epoch", progress)
+
+    def flush(self) -> None:
+        """Write the last step if throttling held it back (call when training ends, so the
+        curve reaches the final step)."""
+        if self._pending is not None:
+            self._append("step", self._pending)
+            self._pending = None

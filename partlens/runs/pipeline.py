@@ -262,19 +262,22 @@ def _execute_claimed(
     )
     run_logger.info("config %s", json.dumps(claim.config, sort_keys=True))
 
+    history = HistoryRecorder(
+        artifacts.root / HISTORY_FILE,
+        interval_s=settings.history_interval_s,
+        attempt=claim.attempt,
+    )
+
     def on_stage(stage: str) -> None:
         if heartbeat.lost.is_set():
             raise LeaseLost(f"run {run_id}: lease lost before {stage}")
+        history.flush()  # training is over: its last step belongs on the curve
         run_logger.info("stage %s", stage)
         _set(sessions, run_id, stage=stage, progress=1.0)
 
     callbacks = [
         RunProgressRecorder(sessions, run_id),
-        HistoryRecorder(
-            artifacts.root / HISTORY_FILE,
-            interval_s=settings.history_interval_s,
-            attempt=claim.attempt,
-        ),
+        history,
         EpochLogger(run_logger),
         heartbeat,
         *extra_callbacks,

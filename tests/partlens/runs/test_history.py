@@ -44,3 +44,22 @@ def test_truncate_drops_points_past_the_resumed_step(tmp_path):
     assert [p.step for p in read_history(path)] == [1, 2, 3, 4]
     truncate_history(tmp_path / "absent.jsonl", 0)
     assert not (tmp_path / "absent.jsonl").exists()
+
+
+def test_flush_writes_the_last_throttled_step_once(tmp_path):
+    from types import SimpleNamespace
+
+    from partlens.runs.history import HistoryRecorder, read_history
+
+    def progress(step):
+        return SimpleNamespace(
+            step=step, steps_total=10, epoch=1, epochs=1, task_loss=1.0, filter_loss=0.5,
+            filter_lambda=1.0, accuracy=0.5, lr=0.01, images_per_s=10.0,
+        )  # fmt: skip
+
+    recorder = HistoryRecorder(tmp_path / "h.jsonl", interval_s=3600)
+    for step in (1, 2, 3):
+        recorder.on_step(progress(step))
+    recorder.flush()
+    recorder.flush()
+    assert [p.step for p in read_history(tmp_path / "h.jsonl")] == [1, 3]
