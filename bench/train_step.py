@@ -5,6 +5,7 @@ and the ratio of the medians is printed. The target is <= 1.10.
 
     .venv/bin/python bench/train_step.py                       # tiny on CPU, 112 px
     .venv/bin/python bench/train_step.py --arch vgg16 --device cuda --amp --batch-size 32
+    .venv/bin/python bench/train_step.py --profile    # plus a profile of both twins' steps
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def main() -> None:
     parser.add_argument("--amp", action="store_true", help="bf16 autocast + channels_last")
     parser.add_argument("--filter-loss", default=DEFAULT_FILTER_LOSS, choices=filter_loss_names())
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--profile", action="store_true", help="torch.profiler table of both twins' steps"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -89,6 +93,27 @@ def main() -> None:
         rate = args.batch_size / median
         print(f"median step {name:13s} {median * 1e3:9.2f} ms  ({rate:8.1f} images/s)")
     print(f"ratio interpretable/ordinary {interp / ordinary:.3f}")
+    if args.profile:
+        for interpretable in (False, True):
+            _profile(twins[interpretable], batch, config, device, interpretable)
+
+
+def _profile(twin: tuple, batch: SyntheticBatch, config: TrainConfig, device, interpretable):
+    """Print the operators that take the most self time over five steps of one twin."""
+    from torch.profiler import ProfilerActivity, profile
+
+    model, optimizer = twin
+    activities = [ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(ProfilerActivity.CUDA)
+    with profile(activities=activities) as prof:
+        for _ in range(5):
+            train_step(model, optimizer, batch, config, 1, device)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    sort = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    print(f"\n--- profile, {'interpretable' if interpretable else 'ordinary'} twin, 5 steps")
+    print(prof.key_averages().table(sort_by=sort, row_limit=15))
 
 
 if __name__ == "__main__":
