@@ -18,6 +18,9 @@ OUTSIDE_DIM = 0.35  # brightness kept outside S_f
 SHEET_BACKGROUND = 24  # grey of the empty tiles of a contact sheet
 LABEL_HEIGHT = 16  # text strip above each panel of a Fig. 4 panel
 BAR_HEIGHT = 8  # colour bar below each map of a Fig. 4 panel
+# zlib level of rendered PNGs: 1 encodes a 128-tile sheet ~5x faster than the default 6 for
+# ~12% more bytes, and every rendering is cached, so the bytes are paid once.
+RENDER_COMPRESSION = 1
 
 
 def upsample(activation: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -152,10 +155,10 @@ def labelled_panels(panels: list[tuple[str, np.ndarray, bool]], side: int) -> np
     return np.asarray(image)
 
 
-def png_bytes(array: np.ndarray) -> bytes:
-    """Encode a uint8 HxW or HxWx3 array as PNG."""
+def png_bytes(array: np.ndarray, compress_level: int = RENDER_COMPRESSION) -> bytes:
+    """Encode a uint8 HxW or HxWx3 array as PNG (zlib ``compress_level`` 0..9)."""
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
+    Image.fromarray(array).save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()
 
 

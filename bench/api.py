@@ -3,8 +3,9 @@
 Trains one tiny run in-process (``run_pipeline``: 128 filters in ``conv_added``) into a temporary
 data dir, serves it with uvicorn in its own process as ``partlens api`` does (plus, for this
 bench only, a static route serving the cached overlay's bytes), then hammers each request with
-``--clients`` threads (one httpx client each) and prints p50 / p95 / req/s, the ratios to the
-static route and the issue's targets. Cold renders of the contact sheet are timed first.
+``--clients`` threads (one httpx client each) and prints p50 / p95 / req/s, the server's CPU
+ms per request (robust to a busy machine), the ratios to the static route and the issue's
+targets. Cold renders of the contact sheet are timed first.
 
     .venv/bin/python bench/api.py                     # 16 clients, 200 requests per row
     .venv/bin/python bench/api.py --clients 64 --requests 400
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +25,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from partlens.config import get_settings
 
 REPO = Path(__file__).resolve().parents[1]
 LAYER = "conv_added"
@@ -67,8 +71,16 @@ def train_run(data_dir: Path, image_size: int, eval_size: int) -> str:
     return run_id
 
 
-def serve(data_dir: Path, static_dir: Path, port: int) -> subprocess.Popen:
-    """uvicorn on ``bench_app`` in its own process, once it answers."""
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve(data_dir: Path, static_dir: Path, port: int, workers: int) -> subprocess.Popen:
+    """uvicorn on ``bench_app`` with ``workers`` processes, as ``partlens api``, once it
+    answers."""
     env = {
         **os.environ,
         "PARTLENS_DATA_DIR": str(data_dir),
@@ -77,14 +89,16 @@ def serve(data_dir: Path, static_dir: Path, port: int) -> subprocess.Popen:
     }
     command = [sys.executable, "-m", "uvicorn", "bench.api:bench_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command += ["--workers", str(workers)]
     server = subprocess.Popen(command, cwd=REPO, env=env)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-            return server
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).is_success:
+                return server
         except httpx.HTTPError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     server.kill()
     raise RuntimeError("the API did not start")
 
@@ -125,6 +139,18 @@ def hammer(url: str, clients: int, requests: int) -> dict[str, float]:
     }
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used by process ``pid`` and its live children (the uvicorn
+    workers); 0 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_s(int(child)) for child in children)
+
+
 def cold_ms(url: str) -> float:
     """Milliseconds of one first (rendering) request."""
     start = time.perf_counter()
@@ -140,17 +166,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="per row, over all clients")
     parser.add_argument("--image-size", type=int, default=112)
     parser.add_argument("--eval-size", type=int, default=64)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="default: a free one")
+    parser.add_argument("--workers", type=int, default=None, help="default: PARTLENS_API_WORKERS")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as root:
         data_dir, static_dir = Path(root) / "data", Path(root) / "static"
         static_dir.mkdir()
         run_id = train_run(data_dir, args.image_size, args.eval_size)
-        server = serve(data_dir, static_dir, args.port)
+        port = args.port or free_port()
+        workers = args.workers or get_settings().api_workers
+        server = serve(data_dir, static_dir, port, workers)
         try:
-            api = f"http://127.0.0.1:{args.port}/api/v1/runs/{run_id}"
+            api = f"http://127.0.0.1:{port}/api/v1/runs/{run_id}"
             layer = f"{api}/layers/{LAYER}"
-            print(f"run {run_id}: tiny, {args.image_size} px, server pid {server.pid}")
+            print(f"run {run_id}: tiny, {args.image_size} px, {workers} uvicorn worker(s)")
             for overlay in ("heat", "rf"):
                 ms = cold_ms(f"{layer}/sheet.png?limit=128&tile=96&overlay={overlay}")
                 print(f"cold contact sheet, 128 filters, tile 96, {overlay:4s}: {ms:7.1f} ms")
@@ -158,22 +187,24 @@ def main() -> None:
             (static_dir / "overlay.png").write_bytes(httpx.get(overlay_url).content)
             rows = {
                 "overlay PNG (cached)": overlay_url,
-                "same bytes, static route": f"http://127.0.0.1:{args.port}/static/overlay.png",
+                "same bytes, static route": f"http://127.0.0.1:{port}/static/overlay.png",
                 "activation JSON": f"{layer}/filters/5/activation?image=1",
                 "filter list (128 filters)": f"{layer}/filters",
                 "metrics JSON": f"{api}/metrics",
                 "contact sheet (128, cached)": f"{layer}/sheet.png?limit=128&tile=96",
             }
             print(f"\n{args.clients} clients, {args.requests} requests per row")
-            print(f"{'request':30s} {'p50 ms':>8s} {'p95 ms':>8s} {'req/s':>8s} {'errors':>7s}")
+            # Server CPU per request does not depend on what else the machine runs.
+            header = f"{'p50 ms':>8s} {'p95 ms':>8s} {'req/s':>8s} {'errors':>7s} {'cpu ms':>7s}"
+            print(f"{'request':30s} {header}")
             results = {}
             for name, url in rows.items():
                 httpx.get(url).raise_for_status()  # warm: rendered and cached
+                before = cpu_s(server.pid)
                 results[name] = r = hammer(url, args.clients, args.requests)
-                print(
-                    f"{name:30s} {r['p50']:8.1f} {r['p95']:8.1f} {r['rps']:8.1f} "
-                    f"{r['errors']:7.0f}"
-                )
+                r["cpu"] = 1000 * (cpu_s(server.pid) - before) / args.requests
+                numbers = f"{r['p50']:8.1f} {r['p95']:8.1f} {r['rps']:8.1f} {r['errors']:7.0f}"
+                print(f"{name:30s} {numbers} {r['cpu']:7.2f}")
             cached, static = results["overlay PNG (cached)"], results["same bytes, static route"]
             measured = {
                 "overlay p95 ms": cached["p95"],
@@ -181,7 +212,8 @@ def main() -> None:
                 "activation p95 ms": results["activation JSON"]["p95"],
             }
             print(f"\noverlay / static: p50 {cached['p50'] / static['p50']:.2f}x, "
-                  f"req/s {cached['rps'] / static['rps']:.2f}x")  # fmt: skip
+                  f"req/s {cached['rps'] / static['rps']:.2f}x, "
+                  f"server cpu {cached['cpu'] / max(static['cpu'], 1e-9):.2f}x")  # fmt: skip
             for name, value in measured.items():
                 verdict = "met" if value <= TARGETS[name] else "NOT met"
                 print(f"target {name:22s} <= {TARGETS[name]:5.1f}: {value:6.2f} ({verdict})")

@@ -68,6 +68,15 @@ def _threshold(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def _segment(value: str | None) -> str | None:
+    """A path value as Dash hands it over, decoded; None when empty or when it spans segments.
+
+    Dash's template wildcard also matches ``/``: ``/runs/a/b`` gives the run page ``a/b``,
+    an address of no view (a slash inside a value comes encoded, ``%2F``).
+    """
+    return unquote(value) if value and "/" not in value else None
+
+
 def _run_path(run_id: str) -> str:
     return f"/runs/{_seg(run_id)}"
 
@@ -232,6 +241,10 @@ class RunPage:
     """
 
     TEMPLATE: ClassVar[str] = "/runs/<run_id>"  # Dash's path template of the page
+    # The address's shape, as the not-found page explains it.
+    SHAPE: ClassVar[str] = (
+        "/runs/<run id>[?layer=<layer>&sort=filter|peak|mean&desc=0|1&min_peak=<number>]"
+    )
 
     run_id: str
     layer: str | None = None
@@ -256,10 +269,11 @@ class RunPage:
         descending = _flag(desc)
         threshold = None if min_peak in (None, "") else _threshold(min_peak)
         bad_threshold = min_peak not in (None, "") and threshold is None
-        if not run_id or sort not in SORTS or descending is None or bad_threshold:
+        run = _segment(run_id)
+        if run is None or sort not in SORTS or descending is None or bad_threshold:
             return None
         layer = layer if isinstance(layer, str) else None
-        return cls(unquote(run_id), layer, sort, descending, threshold)
+        return cls(run, layer, sort, descending, threshold)
 
     def url(self) -> str:
         """The page's URL (the sort only when it is not the default, by filter ascending)."""
@@ -283,7 +297,8 @@ class ComparePage:
     @classmethod
     def from_dash(cls, run_id: str | None) -> ComparePage | None:
         """The view of the path value Dash hands the page layout (encoded); None without one."""
-        return cls(unquote(run_id)) if run_id else None
+        run = _segment(run_id)
+        return None if run is None else cls(run)
 
     def url(self) -> str:
         """The page's URL."""
@@ -317,9 +332,10 @@ class FilterPage:
         An absent filter or image is 0; an overlay is ``heat`` or ``rf``.
         """
         f, i = _index(filter_index, 0), _index(image, 0)
-        if not run_id or not layer or f is None or i is None or overlay not in OVERLAYS:
+        run, name = _segment(run_id), _segment(layer)
+        if run is None or name is None or f is None or i is None or overlay not in OVERLAYS:
             return None
-        return cls(unquote(run_id), unquote(layer), f, i, overlay)
+        return cls(run, name, f, i, overlay)
 
     def url(self) -> str:
         """The page's URL (``overlay`` only when it is not the default, ``heat``)."""

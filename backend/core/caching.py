@@ -132,15 +132,16 @@ async def cached_response(
     if matches(request, etag):
         return Response(status_code=304, headers=headers)
     memory = memory_cache(request)
-    body = memory.get(etag)
-    if body is None:
-        path = artifacts.root / CACHE_DIR / f"{etag.strip(chr(34))}{_suffix(media_type)}"
-        body, fresh = await run_in_threadpool(
-            _load_or_render, request, artifacts.root.name, sources, path if disk else None, render
-        )
-        if not fresh:
-            return Response(body, media_type=media_type)
-        memory.put(etag, body)
+    hit = memory.get(etag)
+    if hit is not None:
+        return Response(hit, media_type=media_type, headers=headers)
+    path = artifacts.root / CACHE_DIR / f"{etag.strip(chr(34))}{_suffix(media_type)}"
+    body, fresh = await run_in_threadpool(
+        _load_or_render, request, artifacts.root.name, sources, etag, path if disk else None, render
+    )
+    if not fresh:
+        return Response(body, media_type=media_type)
+    memory.put(etag, body)
     return Response(body, media_type=media_type, headers=headers)
 
 
@@ -148,12 +149,12 @@ def _load_or_render(
     request: Request,
     run_id: str,
     sources: list[Path],
+    etag: str,
     path: Path | None,
     render: Callable[[], bytes],
 ) -> tuple[bytes, bool]:
     """The body from the disk cache at ``path`` or rendered (and then stored there); False
-    when a source changed while rendering (the body is not the old ETag's)."""
-    etag = etag_for(run_id, sources, request)
+    when a source changed while rendering (the body is not ``etag``'s)."""
     if path is not None and (stored := _read(path)) is not None:
         return stored, True
     body = render()

@@ -134,7 +134,7 @@ def radius_figure(sensitivity: list[dict[str, Any]], rf_radius: float | None) ->
             x=rf_radius,
             line={"dash": "dot", "color": theme.MUTED},
             annotation_text=f"used: {rf_radius:.1f} px",
-            annotation_position="top right",
+            annotation_position="bottom right",
         )
     fig.update_xaxes(title_text="RF radius (px)")
     fig.update_yaxes(title_text="mean P_f", rangemode="tozero")

@@ -38,15 +38,21 @@ def filter_title(view: urls.FilterPage, run: dict[str, Any]) -> list[Any]:
 
 
 def filter_nav(view: urls.FilterPage, n_filters: int, n_images: int) -> html.Div:
-    """Links to the previous and next filter and image (wrapping around)."""
+    """Links to the previous and next filter and image (wrapping around); ``assets/keys.js``
+    clicks them on the arrow keys (with shift: the image ones)."""
     f, i = view.filter_index, view.image
+
+    def step(label: str, id: str, **change: int) -> dcc.Link:
+        return dcc.Link(label, href=replace(view, **change).url(), id=id)
+
     return html.Div(
         [
-            dcc.Link("< filter", href=replace(view, filter_index=(f - 1) % n_filters).url()),
-            dcc.Link("< image", href=replace(view, image=(i - 1) % n_images).url()),
+            step("< filter", "filter-prev", filter_index=(f - 1) % n_filters),
+            step("< image", "image-prev", image=(i - 1) % n_images),
             html.Span(f"filter {f} / {n_filters} · image {i} / {n_images}"),
-            dcc.Link("image >", href=replace(view, image=(i + 1) % n_images).url()),
-            dcc.Link("filter >", href=replace(view, filter_index=(f + 1) % n_filters).url()),
+            step("image >", "image-next", image=(i + 1) % n_images),
+            step("filter >", "filter-next", filter_index=(f + 1) % n_filters),
+            html.Span("keys: ← → filter, shift + ← → image", className="muted keys"),
         ],
         className="nav",
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from typing import Any
+from typing import Any, NamedTuple
 
+import plotly.graph_objects as go
 from dash import dcc, html
 
-from frontend import theme, urls
+from frontend import urls
 from frontend.components.charts import graph
 from frontend.components.common import fmt_duration, fmt_or_blank, progress_bar, run_kind
 
@@ -18,23 +19,44 @@ SHEET_TILE = 96
 SHEET_LIMIT = 512  # the API's largest page: one sheet shows a 512-filter layer at once
 
 
-def run_skeleton(page: urls.RunPage) -> html.Div:
-    """The run page before data: the view's state and the live-refreshed sections."""
+class Sections(NamedTuple):
+    """What the run page shows, in the order of its refresh callback's outputs."""
+
+    status: Any
+    curves: go.Figure
+    log: str
+    evaluation: Any
+    filters: Any
+    finished: bool  # stops the refresh
+    missing: bool  # an unknown run: the status alone says so
+
+
+def run_page(page: urls.RunPage, sections: Sections) -> html.Div:
+    """The run page with its sections; while the run is unfinished a timer refreshes them."""
     return html.Div(
         [
             dcc.Store(id="run-view-id", data=asdict(page)),
             # callback-nav: a new grid threshold changes the address without reloading.
             dcc.Location(id="run-view-location", refresh="callback-nav"),
-            dcc.Interval(id="run-view-refresh", interval=2000),
-            html.Div(id="run-view-status"),
-            html.H3("Training"),
-            graph(theme.empty_figure("loading", height=420), "run-view-curves"),
-            html.Details(
-                [html.Summary("Run log"), html.Pre(id="run-view-log", className="log")],
-                open=True,
+            dcc.Interval(id="run-view-refresh", interval=2000, disabled=sections.finished),
+            html.Div(sections.status, id="run-view-status"),
+            html.Div(
+                [
+                    html.H3("Training"),
+                    graph(sections.curves, "run-view-curves"),
+                    html.Details(
+                        [
+                            html.Summary("Run log"),
+                            html.Pre(sections.log, id="run-view-log", className="log"),
+                        ],
+                        open=True,
+                    ),
+                    html.Div(sections.evaluation, id="run-view-evaluation"),
+                    html.Div(sections.filters, id="run-view-filters"),
+                ],
+                id="run-view-body",
+                hidden=sections.missing,
             ),
-            html.Div(id="run-view-evaluation"),
-            html.Div(id="run-view-filters"),
         ],
         id="run-view",
     )

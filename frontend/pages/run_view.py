@@ -6,7 +6,6 @@ from dataclasses import replace
 from typing import Any
 
 import dash
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, html
 
 from frontend import theme, urls
@@ -17,8 +16,9 @@ from frontend.components.common import error_box, not_found
 from frontend.components.metrics import evaluation_section
 from frontend.components.run import (
     FINISHED,
+    Sections,
     filter_grid,
-    run_skeleton,
+    run_page,
     run_status,
     sheet_of,
     shown_layer,
@@ -30,7 +30,6 @@ dash.register_page(
 )
 
 LOG_BYTES = 16_000  # the tail a reader scrolls through; the whole log stays on disk
-Sections = tuple[Any, go.Figure, str, Any, Any, bool]
 
 
 def layout(
@@ -41,14 +40,14 @@ def layout(
     min_peak: Any = None,
     **_query: Any,
 ) -> html.Div:
-    """The page's frame; :func:`refresh` fills it in and keeps it live."""
+    """The page as it is now; :func:`refresh` keeps it live while the run is unfinished.
+
+    A finished run's page arrives whole with the layout: no callback round trip before it shows.
+    """
     page = urls.RunPage.from_dash(run_id, layer, sort, desc, min_peak)
     if page is None:
-        return not_found(
-            f"Bad run address: run {run_id!r}, sort {sort!r} ({' / '.join(urls.SORTS)}), "
-            f"desc {desc!r} (0 or 1), min_peak {min_peak!r} (a number)"
-        )
-    return run_skeleton(page)
+        return not_found(f"Bad run address: a run page is {urls.RunPage.SHAPE}")
+    return run_page(page, run_sections(page))
 
 
 def filters_section(page: urls.RunPage) -> Any:
@@ -90,19 +89,21 @@ def training(run_id: str) -> tuple[list[dict[str, Any]], str]:
 
 
 def run_sections(page: urls.RunPage) -> Sections:
-    """Status, curves, log, evaluation and filters of the run, and whether to stop refreshing."""
+    """Status, curves, log, evaluation and filters of the run, whether to stop refreshing and
+    whether to hide all but the status (an unknown run)."""
     try:
         run = api_client().get_json(urls.api_run(page.run_id))
     except ApiError as exc:
-        shown = not_found(exc.message) if exc.status_code == 404 else error_box(exc.message)
-        return shown, theme.empty_figure(exc.message), "", None, None, True
+        missing = exc.status_code == 404
+        shown = not_found(exc.message) if missing else error_box(exc.message)
+        return Sections(shown, theme.empty_figure(exc.message), "", None, None, True, missing)
     points, log = training(page.run_id)
     eta = points[-1].get("eta_s") if points else None
     status = run_status(run, eta)
     curves = training_figure(points)
     if run["status"] != "succeeded":
-        return status, curves, log, None, None, run["status"] in FINISHED
-    return status, curves, log, evaluation(run), filters_section(page), True
+        return Sections(status, curves, log, None, None, run["status"] in FINISHED, False)
+    return Sections(status, curves, log, evaluation(run), filters_section(page), True, False)
 
 
 @callback(
@@ -112,8 +113,10 @@ def run_sections(page: urls.RunPage) -> Sections:
     Output("run-view-evaluation", "children"),
     Output("run-view-filters", "children"),
     Output("run-view-refresh", "disabled"),
+    Output("run-view-body", "hidden"),
     Input("run-view-refresh", "n_intervals"),
-    Input("run-view-id", "data"),
+    State("run-view-id", "data"),
+    prevent_initial_call=True,
 )
 def refresh(_n: int | None, state: dict[str, Any]) -> Sections:
     """Every tick until the run is finished: the page's sections afresh."""

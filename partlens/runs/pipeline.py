@@ -125,12 +125,20 @@ class RunProgressRecorder:
         self._last_write = 0.0
         self._last_cancel_check = 0.0
         self._cancelled = False
+        self._pending: Any = None  # the newest progress not written (throttled away)
+
+    def flush(self) -> None:
+        """Write the last throttled progress (when training ends: the row shows the end)."""
+        if self._pending is not None:
+            self._write(self._pending, force=True)
 
     def _write(self, progress: Any, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._last_write < self.interval_s:
+            self._pending = progress
             return
         self._last_write = now
+        self._pending = None
         _set(
             self.sessions,
             self.run_id,
@@ -262,6 +270,7 @@ def _execute_claimed(
     )
     run_logger.info("config %s", json.dumps(claim.config, sort_keys=True))
 
+    progress_recorder = RunProgressRecorder(sessions, run_id)
     history = HistoryRecorder(
         artifacts.root / HISTORY_FILE,
         interval_s=settings.history_interval_s,
@@ -271,12 +280,14 @@ def _execute_claimed(
     def on_stage(stage: str) -> None:
         if heartbeat.lost.is_set():
             raise LeaseLost(f"run {run_id}: lease lost before {stage}")
-        history.flush()  # training is over: its last step belongs on the curve
+        # Training is over: its last step belongs in the row and on the curve.
+        progress_recorder.flush()
+        history.flush()
         run_logger.info("stage %s", stage)
         _set(sessions, run_id, stage=stage, progress=1.0)
 
     callbacks = [
-        RunProgressRecorder(sessions, run_id),
+        progress_recorder,
         history,
         EpochLogger(run_logger),
         heartbeat,

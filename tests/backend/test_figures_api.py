@@ -12,6 +12,7 @@ import pytest
 from backend.rendering import (
     BAR_HEIGHT,
     LABEL_HEIGHT,
+    OUTSIDE_DIM,
     SHEET_BACKGROUND,
     colour_bar,
     map_picture,
@@ -19,6 +20,7 @@ from backend.rendering import (
     resized,
     scaled_rf_overlay,
 )
+from partlens.store import atomic_write_json
 from tests.backend.served_run import THRESHOLDS, Served, png_array, stored_maps
 from tests.backend.test_filters_api import N, _images
 from tests.partlens.evaluation.sample_metrics import layer_dict
@@ -147,3 +149,17 @@ def test_map_npy_round_trips_to_the_activation_json(served: Served):
         np.testing.assert_allclose(values, body["map"], atol=1e-5)
         assert body["max"] == pytest.approx(float(values.max()))
     assert served.client.get(served.layer("/filters/1/map.npy?image=5")).status_code == 404
+
+
+def test_a_filter_without_a_threshold_has_an_empty_region(served: Served):
+    metrics = json.loads(served.artifacts.metrics_path.read_text())
+    metrics["layers"]["conv_added"]["geometry"]["thresholds"][1] = None
+    atomic_write_json(served.artifacts.metrics_path, metrics)
+    url = served.layer("/filters/1/overlay.png")
+    region = png_array(served.client.get(url, params={"image": 3, "mode": "rf"}))
+    dimmed = (_images()[3].astype(np.float32) * OUTSIDE_DIM).astype(np.uint8)
+    np.testing.assert_array_equal(region, dimmed)
+    sheet = served.client.get(served.layer("/sheet.png"), params={"overlay": "rf", "tile": 32})
+    assert png_array(sheet).shape == (32, 8 * 32, 3)
+    panel = served.client.get(served.layer("/filters/1/panel.png"), params={"size": 32})
+    assert png_array(panel).shape == (LABEL_HEIGHT + 32 + BAR_HEIGHT, 4 * 32, 3)

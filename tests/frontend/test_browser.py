@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support import Stack
@@ -19,6 +22,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+# A folder to save a full-page screenshot of each page the tests check (to look at them).
+SHOTS = os.environ.get("PARTLENS_UI_SHOTS")
+# Whether the page is done: every image loaded and no Dash callback pending.
+SETTLED_JS = (
+    "return [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+    " && !document.querySelector('[data-dash-is-loading]');"
+)
 
 
 def new_browser() -> webdriver.Chrome:
@@ -40,6 +50,19 @@ def new_browser() -> webdriver.Chrome:
     ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def shot(driver: webdriver.Chrome, name: str) -> None:
+    """Save the whole page as ``<SHOTS>/<name>.png`` once it is settled (without SHOTS: no-op)."""
+    if not SHOTS:
+        return
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(SETTLED_JS))
+    size = driver.get_window_size()
+    height = driver.execute_script("return document.documentElement.scrollHeight;")
+    driver.set_window_size(size["width"], min(height + 100, 5000))
+    Path(SHOTS).mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(Path(SHOTS) / f"{name}.png"))
+    driver.set_window_size(size["width"], size["height"])
 
 
 @pytest.fixture
@@ -127,6 +150,7 @@ def test_compare_page_and_rf_overlay_link(redis_stack: Stack, tiny_run: dict, br
     table = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "table.comparison"))
     text = table.text
     assert "location instability" in text and "part interpretability" in text
+    shot(browser, "compare")
     url = f"{redis_stack.ui_url}/runs/{tiny_run['id']}/layers/conv_added/filters/1?image=2"
     _filter_view(browser, url)
     browser.find_element(By.LINK_TEXT, "receptive fields").click()
@@ -134,3 +158,119 @@ def test_compare_page_and_rf_overlay_link(redis_stack: Stack, tiny_run: dict, br
     rf = _filter_view(browser, browser.current_url)
     assert rf["src"].endswith("/filters/1/overlay.png?image=2&mode=rf")
     assert "part interpretability P_f" in browser.find_element(By.ID, "filter-metrics").text
+
+
+def _tile_filters(driver: webdriver.Chrome) -> list[int]:
+    """The filter of each tile of the grid, in order (from the tiles' links)."""
+    # Read in one script: the grid may be re-rendered between two WebDriver calls.
+    hrefs = driver.execute_script(
+        "return [...document.querySelectorAll('.grid a.cell')].map(a => a.getAttribute('href'));"
+    )
+    return [int(href.split("/filters/")[1].split("?")[0]) for href in hrefs]
+
+
+def test_run_page_draws_training_curves_and_metric_charts(
+    redis_stack: Stack, tiny_run: dict, browser
+):
+    browser.get(f"{redis_stack.ui_url}/runs/{tiny_run['id']}")
+    wait = WebDriverWait(browser, 60)
+    points = wait.until(
+        lambda d: d.execute_script(
+            "const g = document.querySelector('#run-view-curves .js-plotly-plot');"
+            "return g && g.data && g.data.length ? g.data.map(t => (t.x || []).length) : null;"
+        )
+    )
+    history = httpx.get(f"{redis_stack.api_url}/runs/{tiny_run['id']}/history", timeout=30)
+    steps = sum(1 for p in history.json()["points"] if p["kind"] == "step")
+    assert len(points) == 12 and points[0] == steps > 0  # 6 panels: steps and epoch means
+    bars = wait.until(
+        lambda d: d.execute_script(
+            "const g = document.querySelector('#part-histogram .js-plotly-plot');"
+            "return g && g.data ? g.data[0].y : null;"
+        )
+    )
+    metrics = httpx.get(f"{redis_stack.api_url}/runs/{tiny_run['id']}/metrics", timeout=30).json()
+    top = metrics["layers"][metrics["top_layer"]]
+    assert sum(bars) == len(top["part_interpretability"]["per_filter"])
+    assert "succeeded" in browser.find_element(By.ID, "run-view-log").get_attribute("textContent")
+    assert browser.find_element(By.ID, "run-status").text == "succeeded"
+    assert browser.find_elements(By.ID, "copy-link")
+    shot(browser, "run")
+
+
+def test_sort_and_threshold_in_the_url_order_the_grid(redis_stack: Stack, tiny_run: dict, browser):
+    run_url = f"{redis_stack.ui_url}/runs/{tiny_run['id']}"
+    summary = httpx.get(
+        f"{redis_stack.api_url}/runs/{tiny_run['id']}/layers/conv_top/filters", timeout=30
+    ).json()
+    by_peak = [item["filter"] for item in sorted(summary, key=lambda i: -i["peak"])]
+    browser.get(f"{run_url}?layer=conv_top&sort=peak&desc=1")
+    wait = WebDriverWait(browser, 60)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".grid a.cell"))
+    assert _tile_filters(browser) == by_peak
+    sheet = browser.find_element(By.CSS_SELECTOR, "img.sheet-image")
+    wait.until(lambda d: d.execute_script("return arguments[0].naturalWidth;", sheet) == 960)
+    # The threshold goes into the address, which greys the tiles below it.
+    threshold = sorted(item["peak"] for item in summary)[len(summary) // 2]
+    box = browser.find_element(By.ID, "grid-min-peak")
+    box.send_keys(f"{threshold}\n")
+    wait.until(lambda d: "min_peak=" in d.current_url)
+    assert "sort=peak&desc=1" in browser.current_url
+    below = sum(1 for item in summary if item["peak"] < threshold)
+    wait.until(
+        lambda d: (
+            d.execute_script("return document.querySelectorAll('a.cell.dimmed').length;") == below
+        )
+    )
+    shot(browser, "run-sorted")
+    # Another order keeps the direction and the threshold.
+    browser.find_element(By.ID, "grid-sort-filter").click()
+    wait.until(lambda d: "sort=" not in d.current_url and "min_peak=" in d.current_url)
+    wait.until(lambda d: _tile_filters(d) == list(range(len(summary)))[::-1])
+
+
+def test_bad_addresses_show_the_not_found_page(redis_stack: Stack, tiny_run: dict, browser):
+    wait = WebDriverWait(browser, 30)
+    for path in ("/runs/nosuchrun", "/runs/x/layers/y", f"/runs/{tiny_run['id']}/layers/l/x"):
+        browser.get(redis_stack.ui_url + path)
+        box = wait.until(lambda d: d.find_element(By.ID, "not-found"))
+        assert box.find_element(By.TAG_NAME, "h2").text == "Not found"
+    shot(browser, "not-found")
+    browser.get(redis_stack.ui_url + "/runs/nosuchrun")
+    wait.until(lambda d: d.find_element(By.ID, "not-found"))
+    assert "not found" in browser.find_element(By.CSS_SELECTOR, "#not-found p").text
+    assert not browser.find_element(By.ID, "run-view-body").is_displayed()
+    browser.find_element(By.LINK_TEXT, "← back to the runs").click()
+    wait.until(lambda d: d.find_element(By.ID, "launch-button"))
+    shot(browser, "runs")
+
+
+def test_filter_view_steps_to_neighbours_and_shows_the_panel(
+    redis_stack: Stack, tiny_run: dict, browser
+):
+    url = f"{redis_stack.ui_url}/runs/{tiny_run['id']}/layers/conv_top/filters/2?image=5"
+    _filter_view(browser, url)
+    hrefs = {
+        name: browser.find_element(By.LINK_TEXT, name).get_attribute("href")
+        for name in ("< filter", "filter >", "< image", "image >")
+    }
+    assert hrefs["< filter"].endswith("/filters/1?image=5")
+    assert hrefs["filter >"].endswith("/filters/3?image=5")
+    assert hrefs["< image"].endswith("/filters/2?image=4")
+    assert hrefs["image >"].endswith("/filters/2?image=6")
+    panel = WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "filter-panel"))
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script("return arguments[0].naturalWidth;", panel) >= 4 * 224
+    )
+    assert browser.find_elements(By.ID, "copy-link")
+    shot(browser, "filter")
+    # The arrow keys follow the same links: right to the next filter, shift+left to the image.
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.ARROW_RIGHT)
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_element(By.TAG_NAME, "h2").text == "Filter 3 of conv_top"
+    )
+    assert browser.current_url.endswith("/filters/3?image=5")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.SHIFT, Keys.ARROW_LEFT)
+    WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/filters/3?image=4"))

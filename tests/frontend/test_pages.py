@@ -55,6 +55,17 @@ def test_each_view_url_reaches_its_page(fake_api, render):
     assert by_id(filter_page, "filter-overlay").src.endswith("overlay.png?image=5&mode=rf")
 
 
+@pytest.mark.parametrize(
+    "url", ["/runs/x/layers/y", "/runs/a/compare/more", "/runs/a/layers/l/x/filters/2"]
+)
+def test_an_address_of_no_view_shows_the_not_found_page(fake_api, render, url):
+    """Dash's wildcard also spans "/", so these reach a page: its layout rejects them."""
+    view = render(url)
+    assert view.id == "not-found"
+    assert links(view) == {"← back to the runs": "/"}
+    assert fake_api.calls == []
+
+
 # --- runs page ------------------------------------------------------------------------------
 
 
@@ -169,6 +180,7 @@ def test_filter_view_shows_the_filter_on_the_image(fake_api, page):
     )
     assert text(with_class(view, "nav")) == (
         "< filter< imagefilter 2 / 6 · image 5 / 12image >filter >"
+        "keys: ← → filter, shift + ← → image"
     )
     assert links(view) == {
         "run abc": "/runs/abc?layer=conv_top",
@@ -299,7 +311,9 @@ def test_layouts_render_without_arguments(fake_api, page):
     """Dash may call a page layout with no arguments (e.g. to validate the app)."""
     fake_api.answers.update({"/architectures": DOWN, "/datasets/builtin": DOWN})
     assert isinstance(page("runs").layout(), html.Div)
-    assert text(page("run_view").layout().children[1]).startswith("Bad run address: run None")
+    assert text(page("run_view").layout().children[1]).startswith(
+        "Bad run address: a run page is /runs/<run id>"
+    )
     assert text(page("compare").layout().children[1]) == "Bad compare address: run None"
     assert text(page("filter_view").layout().children[1]).startswith("Bad filter view address")
     assert page("not_found_404").layout().id == "not-found"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import html
 
 from frontend import urls
 from frontend.api_client import ApiError
@@ -12,7 +12,6 @@ from tests.frontend.fakes import (
     features_answer,
     filters_answer,
     history_answer,
-    ids,
     image_sources,
     links,
     metrics_answer,
@@ -48,19 +47,25 @@ def _sections(page, **state):
     return page("run_view").refresh(1, STATE | state)
 
 
-def test_run_layout_holds_the_view_for_its_callback(fake_api, page):
+def test_run_layout_arrives_whole_and_refreshes_only_an_unfinished_run(fake_api, page):
+    _evaluated_run(fake_api)
     layout = page("run_view").layout(run_id="abc", layer="conv_added", sort="peak", desc="1")
     assert by_id(layout, "run-view-id").data == STATE | {
         "layer": "conv_added",
         "sort": "peak",
         "desc": True,
     }
-    assert by_id(layout, "run-view-refresh").interval == 2000
-    assert isinstance(by_id(layout, "run-view-curves"), dcc.Graph)
-    assert {"run-view-status", "run-view-log", "run-view-evaluation", "run-view-filters"} <= ids(
-        layout
-    )
-    assert fake_api.calls == []  # the callback fetches, not the layout
+    # A finished run: everything in the layout, no timer.
+    assert by_id(layout, "run-view-refresh").disabled is True
+    assert text(by_id(layout, "run-view-status").children.children[0]) == "Run abc succeeded"
+    assert len(by_id(layout, "run-view-curves").figure.data) == 2 * len(CURVES)
+    assert by_id(layout, "run-view-log").children == "attempt 1\ndone\n"
+    assert text(by_id(layout, "run-view-filters").children.children[0]) == "Filters of conv_added"
+    assert by_id(layout, "run-view-body").hidden is False
+    fake_api.answers["/runs/abc"] = run_answer(status="queued", stage="queued", progress=0.0)
+    queued = page("run_view").layout(run_id="abc")
+    assert by_id(queued, "run-view-refresh").disabled is False
+    assert by_id(queued, "run-view-refresh").interval == 2000
 
 
 def test_bad_run_address_is_not_found(fake_api, page):
@@ -76,12 +81,13 @@ def test_running_run_shows_status_curves_and_log_and_keeps_refreshing(fake_api, 
     fake_api.answers["/runs/abc"] = run_answer(
         status="running", stage="train", progress=0.25, epoch=1, task_loss=None, twin_id=None
     )
-    status, curves, log, evaluation, filters, stop = _sections(page)
-    assert (evaluation, filters, stop) == (None, None, False)
+    status, curves, log, evaluation, filters, stop, hidden = _sections(page)
+    assert (evaluation, filters, stop, hidden) == (None, None, False, False)
     assert text(by_id(status, "run-status")) == "running"
     assert text(status.children[0]) == "Run abc running"
     assert text(with_class(status, "bar-label")[0]) == "train 25%"
-    facts = dict(zip(map(text, of_type(status, html.Dt)), map(text, of_type(status, html.Dd))))
+    keys, values = of_type(status, html.Dt), of_type(status, html.Dd)
+    facts = dict(zip(map(text, keys), map(text, values), strict=True))
     assert [facts[k] for k in ("architecture", "kind", "task", "category", "epochs")] == [
         "tiny",
         "interpretable",
@@ -119,7 +125,7 @@ def test_training_figure_draws_each_attempt_and_says_when_empty():
 
 def test_failed_run_shows_its_error_and_stops(fake_api, page):
     fake_api.answers["/runs/abc"] = run_answer(status="failed", error="Traceback: boom")
-    status, curves, log, evaluation, _, stop = _sections(page)
+    status, curves, log, evaluation, _, stop, _ = _sections(page)
     assert stop is True and evaluation is None
     assert [text(p) for p in of_type(status, html.Pre)] == ["Traceback: boom"]
     assert links(status) == {"xyz": "/runs/xyz"}
@@ -129,7 +135,7 @@ def test_failed_run_shows_its_error_and_stops(fake_api, page):
 
 def test_succeeded_run_shows_evaluation_charts(fake_api, page):
     _evaluated_run(fake_api)
-    status, _, _, evaluation, _, stop = _sections(page)
+    status, _, _, evaluation, _, stop, _ = _sections(page)
     assert stop is True
     assert text(status.children[0]) == "Run abc succeeded"
     assert text(by_id(evaluation, "test-accuracy")) == (
@@ -205,17 +211,18 @@ def test_filter_grid_shows_the_layer_of_the_url(fake_api, page):
 
 def test_unknown_run_is_not_found_and_api_errors_are_reported(fake_api, page):
     fake_api.answers["/runs/abc"] = ApiError("run 'abc' not found", 404)
-    status, _, log, evaluation, filters, stop = _sections(page)
+    status, _, log, evaluation, filters, stop, hidden = _sections(page)
     assert (status.id, text(status)) == (
         "not-found",
         "Not foundrun 'abc' not found← back to the runs",
     )
-    assert (log, evaluation, filters, stop) == ("", None, None, True)
+    assert (log, evaluation, filters, stop, hidden) == ("", None, None, True, True)
     fake_api.answers["/runs/abc"] = DOWN
-    assert _sections(page)[0].className == "error"
+    down = _sections(page)
+    assert (down[0].className, down[-1]) == ("error", False)  # the API may come back
     _evaluated_run(fake_api)
     fake_api.answers["/runs/abc/metrics"] = ApiError("run 'abc' is not evaluated yet", 409)
     fake_api.answers["/runs/abc/features"] = DOWN
-    _, _, _, evaluation, filters, _ = _sections(page)
+    _, _, _, evaluation, filters, _, _ = _sections(page)
     assert text(evaluation) == "run 'abc' is not evaluated yet"
     assert text(filters) == DOWN.message

@@ -176,6 +176,11 @@ def test_from_dash_without_values():
     assert FilterPage.from_dash(None, None, None) is None
     assert FilterPage.from_dash("abc", "l", None, None) == FilterPage("abc", "l", 0, 0)
     assert RunPage.from_dash("abc", ["a", "b"]) == RunPage("abc", None)
+    # Dash's wildcard spans "/": such a value names no view (an encoded slash is fine).
+    assert RunPage.from_dash("x/layers/y") is None
+    assert ComparePage.from_dash("a/b") is None
+    assert FilterPage.from_dash("a", "l/x", "1") is None
+    assert RunPage.from_dash("a%2Fb") == RunPage("a/b")
     # An emptied threshold box leaves no threshold; a 0 flag is the default.
     assert RunPage.from_dash("abc", min_peak="", desc="0") == RunPage("abc")
 

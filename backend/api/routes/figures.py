@@ -29,6 +29,7 @@ from backend.api.routes.filters import (
     filter_map,
     manifest_path,
     published_manifest,
+    region_threshold,
 )
 from backend.api.routes.metrics import run_metrics
 from backend.core.caching import cached_response, json_body
@@ -135,10 +136,8 @@ def render_sheet(
             small = resized(images[index], (side, side))
             tiles.append(overlay(small, fmap, float(stats.peak[f])))
         else:
-            radius, threshold = float(geometry["rf_radius"]), geometry["thresholds"][f]
-            tiles.append(
-                scaled_rf_overlay(images[index], fmap, centers, radius, float(threshold), side)
-            )
+            radius, threshold = float(geometry["rf_radius"]), region_threshold(geometry, f)
+            tiles.append(scaled_rf_overlay(images[index], fmap, centers, radius, threshold, side))
     return png_bytes(contact_sheet(tiles, params.columns, side))
 
 
@@ -227,7 +226,7 @@ def render_panel(
         fmap,
         np.asarray(geometry["unit_centers"], dtype=np.float32),
         float(geometry["rf_radius"]),
-        float(geometry["thresholds"][filter_index]),
+        region_threshold(geometry, filter_index),
         side,
     )
     panels = [

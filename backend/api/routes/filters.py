@@ -267,6 +267,13 @@ async def top_images(
     )
 
 
+def region_threshold(geometry: dict[str, Any], filter_index: int) -> float:
+    """T_f of the filter from metrics.json's geometry; a filter without one (None: it never
+    fires on the evaluation images) has an empty region."""
+    threshold = geometry["thresholds"][filter_index]
+    return float("inf") if threshold is None else float(threshold)
+
+
 def render_overlay(
     artifacts: RunArtifacts,
     manifest: FeaturesManifest,
@@ -287,7 +294,7 @@ def render_overlay(
             fmap,
             np.asarray(geometry["unit_centers"], dtype=np.float32),
             float(geometry["rf_radius"]),
-            float(geometry["thresholds"][filter_index]),
+            region_threshold(geometry, filter_index),
         )
     return png_bytes(blended)
 
