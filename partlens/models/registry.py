@@ -115,8 +115,10 @@ def build_model(
     builder_options = {k: v for k, v in options.items() if k in architecture.options}
     # A PartModel-layout file loads into the built model; a torchvision one at build time, by
     # the torchvision keys, before the network is split.
-    partlens_weights = weights is not None and is_partlens_layout(read_state_dict(weights))
-    build_weights = Path(weights) if weights and not partlens_weights else None
+    # Read once: a PartModel-layout state is loaded from this copy, not from the file again.
+    state = read_state_dict(weights) if weights is not None else None
+    partlens_state = state if state is not None and is_partlens_layout(state) else None
+    build_weights = Path(weights) if weights and partlens_state is None else None
     split = architecture.build(num_classes, build_weights, **builder_options)
     batch_norm = bool(options.get("batch_norm", not split.pretrained_family))
     config = PartModelConfig(
@@ -142,6 +144,6 @@ def build_model(
         mask_options={"beta": config.beta, "norm": config.norm},
     )
     model = PartModel(config, split.backbone, head, split.classifier)
-    if partlens_weights and weights is not None:
-        load_partlens_weights(model, weights)
+    if partlens_state is not None:
+        load_partlens_weights(model, partlens_state, source=str(weights))
     return model

@@ -89,11 +89,12 @@ def weights_mismatch(
     return problems
 
 
-def load_partlens_weights(model: nn.Module, path: str | Path) -> None:
+def load_partlens_weights(
+    model: nn.Module, state: dict[str, torch.Tensor], *, source: str = "the state dict"
+) -> None:
     """Load a PartModel-layout state dict of the ordinary twin (or of an interpretable model)
     into ``model``; the loss's running statistics of an interpretable ``model`` start fresh and
     the final linear layer is skipped when its shape differs (another number of classes)."""
-    state = read_state_dict(path)
     own = model.state_dict()
     prefix = final_linear_prefix(model)
     # The filter loss's buffers and the masks' betas exist in the interpretable twin only.
@@ -104,6 +105,6 @@ def load_partlens_weights(model: nn.Module, path: str | Path) -> None:
     problems = weights_mismatch(comparable, given, prefix)
     if problems:
         shown = "; ".join(problems[:8]) + ("; ..." if len(problems) > 8 else "")
-        raise ValueError(f"weights file {path} does not match the architecture: {shown}")
+        raise ValueError(f"weights file {source} does not match the architecture: {shown}")
     usable = {k: v for k, v in given.items() if v.shape == own[k].shape}
     model.load_state_dict(usable, strict=False)
