@@ -34,7 +34,7 @@ def _detail(response: httpx.Response) -> str:
 class ApiClient:
     """Calls the API at ``base_url`` (``.../api/v1``); each failure raises :class:`ApiError`."""
 
-    def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, base_url: str, timeout_s: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         # One pooled client for every request of every thread: a page makes several calls, and

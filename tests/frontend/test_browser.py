@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -72,15 +73,25 @@ def browser() -> Iterator[webdriver.Chrome]:
     driver.quit()
 
 
+def page_state(driver: webdriver.Chrome) -> str:
+    """What the page shows now: its address and the start of its text (for a failure message)."""
+    text = driver.execute_script("return document.body ? document.body.innerText : '';")
+    return f"at {driver.current_url}:\n{str(text)[:2000]}"
+
+
 def _filter_view(driver: webdriver.Chrome, url: str) -> dict[str, str]:
     driver.get(url)
-    wait = WebDriverWait(driver, 30)
-    img = wait.until(lambda d: d.find_element(By.ID, "filter-overlay"))
-    wait.until(
-        lambda d: d.execute_script(
-            "const i = arguments[0]; return i.complete && i.naturalWidth > 0;", img
+    # A first page on a cold, busy server (CI: 2 cores shared with the worker) can take a while.
+    wait = WebDriverWait(driver, 90)
+    try:
+        img = wait.until(lambda d: d.find_element(By.ID, "filter-overlay"))
+        wait.until(
+            lambda d: d.execute_script(
+                "const i = arguments[0]; return i.complete && i.naturalWidth > 0;", img
+            )
         )
-    )
+    except TimeoutException:
+        pytest.fail(f"the filter view never showed its overlay; the page {page_state(driver)}")
     return {
         "src": img.get_attribute("src"),
         "width": str(driver.execute_script("return arguments[0].naturalWidth;", img)),
