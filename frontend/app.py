@@ -60,6 +60,21 @@ def shell() -> html.Div:
     )
 
 
+def register_bundles(app: Dash) -> None:
+    """Finish Dash's per-process set-up now, before the server takes requests.
+
+    Dash sets itself up on a process's first request, and registers the JavaScript and CSS
+    bundles it may serve there; it marks that set-up done before doing it. With threads
+    (gunicorn ``--threads``), the browser's parallel bundle requests reaching a fresh worker
+    race it: the ones served meanwhile get a 500 ("dash is not a registered library") and the
+    page stays on "Loading..." for good. One request at start-up, in each worker, closes that.
+    """
+    with app.server.test_client() as client:
+        response = client.get(app.config.requests_pathname_prefix)
+    if response.status_code != 200:
+        raise RuntimeError(f"the UI's index page failed at start-up: {response.status_code}")
+
+
 def create_app(settings: UISettings | None = None, client: Api | None = None) -> Dash:
     """Build the Dash app talking to the API at ``settings.api_url``.
 

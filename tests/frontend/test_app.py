@@ -229,3 +229,14 @@ def test_python_m_frontend_serves_the_ui_of_the_environment(fake_api_server, tmp
     finally:
         ui.terminate()
         ui.wait(timeout=15)
+
+
+def test_a_wsgi_worker_registers_its_bundles_before_its_first_request():
+    # A fresh process, as a gunicorn worker: importing the WSGI module must leave Dash ready to
+    # serve every bundle, so concurrent first requests cannot race its lazy set-up.
+    code = "import frontend.wsgi as w; print(sorted(w.app.registered_paths))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    packages = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    assert {"dash", "plotly"} <= set(packages), result.stderr
