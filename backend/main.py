@@ -6,7 +6,20 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.api.routes import catalog, datasets, figures, filters, metrics, runs, weights
+from backend.api.routes import (
+    catalog,
+    datasets,
+    figures,
+    filter_table,
+    filters,
+    heatmaps,
+    metrics,
+    probe_figures,
+    probes,
+    runs,
+    samples,
+    weights,
+)
 from backend.core.queue import RunQueue
 from backend.schemas import Health
 from partlens.config import Settings, get_settings
@@ -49,9 +62,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(catalog.router)
     api.include_router(runs.router)
     api.include_router(datasets.router)
+    api.include_router(samples.router)
     api.include_router(weights.router)
     api.include_router(filters.router)
+    api.include_router(filter_table.router)
     api.include_router(figures.router)
     api.include_router(metrics.router)
+    api.include_router(heatmaps.router)
+    api.include_router(probes.runs_router)
+    api.include_router(probes.router)
+    api.include_router(probe_figures.router)
     app.include_router(api)
     return app

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from partlens.assets import NAME_PATTERN
 
@@ -14,6 +14,26 @@ from partlens.evaluation.schema import LayerMetrics as LayerMetrics
 from partlens.evaluation.schema import RunMetrics as RunMetrics
 from partlens.runs.config import RunConfig
 from partlens.runs.history import HistoryPoint
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # The DB stores UTC; SQLite hands it back naive, and RFC 3339 date-times need an offset.
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_aware)]
+# (row, col) or (x, y): a list of two in the JSON schema (a tuple's prefixItems trips OpenAPI
+# tooling), validated to exactly two.
+IntPair = Annotated[list[int], Field(min_length=2, max_length=2)]
+FloatPair = Annotated[list[float], Field(min_length=2, max_length=2)]
+
+
+class ErrorMessage(BaseModel):
+    """An error body: a message, or FastAPI's list of field errors (422)."""
+
+    detail: str | list[dict[str, Any]] = Field(
+        description="What is wrong; a 422 may name the field (loc) of each problem."
+    )
 
 
 class RunCreate(RunConfig):
@@ -92,12 +112,12 @@ class RunPublic(BaseModel):
     images_per_s: float | None
     error: str | None
     cancel_requested: bool
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
     queue: str = Field(description="The queue the run was sent to.")
     worker_id: str | None = Field(description="The worker holding (or last holding) its lease.")
-    lease_expires_at: datetime | None
+    lease_expires_at: UtcDatetime | None
     attempts: int = Field(description="How many times a worker started it (>1: resumed).")
     train_s: float | None = Field(description="Seconds spent training (the last attempt).")
     evaluate_s: float | None = Field(description="Seconds spent precomputing and evaluating.")
@@ -139,16 +159,19 @@ class FeaturesPublic(BaseModel):
 
 
 class FilterActivation(BaseModel):
-    """One filter's map on one image: values, argmax unit (mu_hat) and the filter's global max."""
+    """One filter's map x on one image: values, argmax unit mu_hat, the filter's global max,
+    the mask T_mu_hat and the masked map relu(x * T_mu_hat) (the paper's Fig. 4)."""
 
     run_id: str
     layer: str
     filter: int
     image: int
     map: list[list[float]]
-    argmax: tuple[int, int]
+    argmax: IntPair
     max: float
     filter_max: float
+    mask: list[list[float]] = Field(description="T_mu_hat, the template at the argmax, -1..1.")
+    masked: list[list[float]] = Field(description="relu(x * T_mu_hat), the masked map.")
 
 
 class FilterSummary(BaseModel):
@@ -157,9 +180,21 @@ class FilterSummary(BaseModel):
     filter: int
     top_image: int = Field(description="The image the filter peaks on (first one on ties).")
     peak: float = Field(description="Max of x over all evaluation images and units.")
-    argmax: tuple[int, int] = Field(description="(row, col) of the peak in that image's map.")
+    argmax: IntPair = Field(description="(row, col) of the peak in that image's map.")
     mean: float = Field(description="Mean activation over images and units.")
     mean_max: float = Field(description="Mean over images of the per-image max.")
+    target_category: str | None = Field(
+        default=None, description="c_hat: the category the filter serves (once evaluated)."
+    )
+    part_score: float | None = Field(
+        default=None, description="P_f = max_k P_fk, its part interpretability (evaluated)."
+    )
+    best_part: str | None = Field(
+        default=None, description="argmax_k P_fk; None where P_f is 0 or undefined."
+    )
+    instability: float | None = Field(
+        default=None, description="D_f = mean_k D_fk, its location instability (evaluated)."
+    )
 
 
 class TopImages(BaseModel):
@@ -167,7 +202,7 @@ class TopImages(BaseModel):
 
     images: list[int]
     peaks: list[float] = Field(description="Per-image max of x, descending.")
-    argmax: list[tuple[int, int]] = Field(description="(row, col) of each image's max.")
+    argmax: list[IntPair] = Field(description="(row, col) of each image's max.")
 
 
 class ContactSheet(BaseModel):
@@ -180,6 +215,24 @@ class ContactSheet(BaseModel):
     rows: int = Field(description="Rows of tiles; the sheet is rows * tile high.")
     total: int = Field(description="Filters in the layer.")
     offset: int = Field(description="Position of the first tile's filter in the full order.")
+
+
+class HeatmapIndex(BaseModel):
+    """The categories with a Fig. 6 heat map (of the run's top interpretable layer)."""
+
+    run_id: str
+    layer: str = Field(description="The layer whose inferred part positions are mapped.")
+    categories: list[str]
+
+
+class HeatmapArrays(BaseModel):
+    """One Fig. 6 heat map as numbers: where the layer's filters place parts in the object box."""
+
+    category: str
+    grid: int = Field(description="Raster side G: heat is G x G.")
+    heat: list[list[float]] = Field(description="Density of p(mu_hat), [G][G], row = y.")
+    points: int = Field(description="Inferred positions counted.")
+    images: int = Field(description="Images they come from.")
 
 
 class LayerSummary(BaseModel):
@@ -213,3 +266,74 @@ class Comparison(BaseModel):
         description="100 x (interpretable - ordinary accuracy)."
     )
     directions: dict[str, str] = Field(description='{metric: "lower/higher is better"}.')
+
+
+class SampleLandmark(BaseModel):
+    """A visible landmark of a dataset sample, in pixels of its image."""
+
+    name: str
+    x: float
+    y: float
+
+
+class DatasetSampleItem(BaseModel):
+    """One sample of a dataset split: its category, box, parts with a mask, landmarks."""
+
+    index: int
+    category: str
+    bbox: Annotated[list[float], Field(min_length=4, max_length=4)] | None = Field(
+        description="(x0, y0, x1, y1) in pixels of the sample's image; None when unknown."
+    )
+    parts: list[str] = Field(description="Parts with a non-empty mask in this image.")
+    landmarks: list[SampleLandmark]
+
+
+class DatasetSamples(BaseModel):
+    """A page of a dataset split's samples (``samples/{index}.png`` draws each one)."""
+
+    total: int = Field(description="Samples in the split.")
+    items: list[DatasetSampleItem]
+
+
+class ProbeLayer(BaseModel):
+    """An interpretable layer of a probe."""
+
+    name: str
+    filters: int
+
+
+class ProbePublic(BaseModel):
+    """A probe: a run's model applied to an uploaded image (``POST /runs/{id}/probes``)."""
+
+    id: str
+    run_id: str
+    image_size: int = Field(description="Side of the model's input crop in pixels.")
+    layers: list[ProbeLayer]
+
+
+class ProbeFilter(BaseModel):
+    """One filter's response to the probe image."""
+
+    filter: int
+    peak: float = Field(description="Max of x over the map.")
+    mean: float = Field(description="Mean of x over the map.")
+    position: FloatPair = Field(
+        description="p(mu_hat): (x, y) in pixels of the probe image of the top unit's RF centre."
+    )
+
+
+class ProbeActivation(BaseModel):
+    """One filter's map x on the probe image, its argmax mu_hat, the mask T_mu_hat and the
+    masked map relu(x * T_mu_hat); ``filter_max`` is the heat scale (the run's max)."""
+
+    probe_id: str
+    run_id: str
+    layer: str
+    filter: int
+    image: int = Field(description="Always 0: a probe has one image.")
+    map: list[list[float]]
+    argmax: IntPair
+    max: float
+    filter_max: float
+    mask: list[list[float]] = Field(description="T_mu_hat, in -1..1.")
+    masked: list[list[float]] = Field(description="relu(x * T_mu_hat).")

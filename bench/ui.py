@@ -142,7 +142,10 @@ def main() -> None:
         views = {
             "filter view": (filter_url, "#filter-panel"),
             "run page, 128-filter grid": (f"{ui}/runs/{run_id}?layer={LAYER}", ".sheet-image"),
-            "compare view": (f"{ui}/runs/{run_id}/compare", "table.comparison"),
+            "compare view": (
+                f"{ui}/runs/{run_id}/compare",
+                "#compare-heatmaps .js-plotly-plot .main-svg",
+            ),
         }
         try:
             print(f"run {run_id} (tiny, 128 filters in {LAYER}), median of {args.repeats}")

@@ -8,26 +8,46 @@ import httpx
 
 
 class ApiError(Exception):
-    """An API call failed; ``message`` is fit to show to a user."""
+    """An API call failed; ``message`` is fit to show to a user.
 
-    def __init__(self, message: str, status_code: int | None = None) -> None:
+    ``fields`` maps each request field the API rejected (``epochs``, ``dataset.category``: its
+    dotted location in the body or query) to the reason, so a form can say it at the field.
+    """
+
+    def __init__(
+        self, message: str, status_code: int | None = None, fields: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status_code = status_code
+        self.fields = fields or {}
+
+
+def _location(err: dict[str, Any]) -> str:
+    """A FastAPI error's location without its first part (``body``, ``query``): ``dataset.name``."""
+    return ".".join(str(part) for part in err.get("loc", [])[1:])
+
+
+def _field_errors(response: httpx.Response) -> dict[str, str]:
+    """The fields a FastAPI validation error (a list ``detail``) names, each with its message."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return {}
+    if not isinstance(detail, list):
+        return {}
+    return {_location(err): str(err.get("msg")) for err in detail if isinstance(err, dict)}
 
 
 def _detail(response: httpx.Response) -> str:
     """The reason an API call failed, from the answer's ``detail`` (FastAPI's error body)."""
     try:
         detail = response.json().get("detail")
-    except ValueError:
+    except (ValueError, AttributeError):
         return response.text[:300]
     if isinstance(detail, list):
         # FastAPI validation errors: "field: message" for each.
-        return "; ".join(
-            f"{'.'.join(str(p) for p in err.get('loc', [])[1:])}: {err.get('msg')}"
-            for err in detail
-        )
+        return "; ".join(f"{_location(err)}: {err.get('msg')}" for err in detail)
     return str(detail)
 
 
@@ -48,7 +68,7 @@ class ApiClient:
         except httpx.HTTPError as exc:
             raise ApiError(f"the API at {self.base_url} does not answer ({exc})") from exc
         if response.status_code >= 400:
-            raise ApiError(_detail(response), response.status_code)
+            raise ApiError(_detail(response), response.status_code, _field_errors(response))
         return response
 
     def get_json(self, path: str, **params: Any) -> Any:
@@ -58,3 +78,15 @@ class ApiClient:
     def post_json(self, path: str, body: dict[str, Any] | None = None) -> Any:
         """The decoded JSON answer of ``POST path`` with the JSON ``body``."""
         return self.request("POST", path, json=body or {}).json()
+
+    def post_file(self, path: str, field: str, name: str, content: bytes) -> Any:
+        """The decoded JSON answer of ``POST path`` with ``content`` as the multipart ``field``
+        (file name ``name``)."""
+        return self.request("POST", path, files={field: (name, content)}).json()
+
+    def get_page(self, path: str, **params: Any) -> tuple[Any, int | None]:
+        """The decoded JSON answer of ``GET path?params`` and its ``X-Total-Count`` (None when
+        the API sends none)."""
+        response = self.request("GET", path, params=params or None)
+        total = response.headers.get("x-total-count")
+        return response.json(), int(total) if total and total.isdigit() else None

@@ -1,9 +1,10 @@
 """The Dash application: pages for runs, a run's filters and one filter view.
 
 Every view's state lives in its URL (built and parsed by :mod:`frontend.urls`), so copying the
-address bar shares the exact view. Images are proxied through ``/media/...`` from the API so
-the browser needs one origin only. Dash finds the pages in ``frontend/pages``; each module
-registers itself, and reaches the API through :func:`frontend.client.api_client`.
+address bar shares the exact view. Images are proxied through ``/media/...`` from the API, with
+the API's caching headers, so the browser needs one origin only and caches every image. Dash
+finds the pages in ``frontend/pages``; each module registers itself, and reaches the API
+through :func:`frontend.client.api_client`.
 """
 
 from __future__ import annotations
@@ -23,13 +24,25 @@ PACKAGE = "frontend"  # Dash names the page modules after it: frontend.pages.<pa
 PAGES_FOLDER = Path(__file__).resolve().parent / "pages"
 
 
+# The API's headers that let the browser cache an image (and revalidate it) pass unchanged.
+CACHE_HEADERS = ("content-type", "etag", "cache-control", "last-modified", "expires")
+# The browser's revalidation headers go on to the API, which answers 304 when they match.
+CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")
+
+
 def media(api_path: str) -> flask.Response:
-    """``/media/<api_path>``: the API's answer to ``GET /<api_path>`` (an image), proxied."""
+    """``/media/<api_path>``: the API's answer to ``GET /<api_path>`` (an image), proxied with
+    its caching headers (ETag, ``Cache-Control: immutable``) and its 304 to a revalidation."""
+    sent = flask.request.headers
+    asked = {name: sent[name] for name in CONDITIONAL_HEADERS if name in sent}
+    params = flask.request.args.to_dict()
     try:
-        upstream = api_client().request("GET", f"/{api_path}", params=flask.request.args.to_dict())
+        upstream = api_client().request("GET", f"/{api_path}", params=params, headers=asked)
     except ApiError as exc:
         return flask.Response(exc.message, status=exc.status_code or 502, mimetype="text/plain")
-    return flask.Response(upstream.content, mimetype=upstream.headers.get("content-type"))
+    headers = {name: upstream.headers[name] for name in CACHE_HEADERS if name in upstream.headers}
+    body = b"" if upstream.status_code == 304 else upstream.content
+    return flask.Response(body, status=upstream.status_code, headers=headers)
 
 
 # The address bar is the view's whole state: copying it shares the view.
@@ -44,7 +57,13 @@ def shell() -> html.Div:
                 [
                     dcc.Link("partlens", href=urls.RunsPage().url(), className="brand"),
                     html.Span("interpretable CNN filters", className="tagline"),
-                    html.Nav([dcc.Link("Runs", href=urls.RunsPage().url())], className="nav-links"),
+                    html.Nav(
+                        [
+                            dcc.Link("Runs", href=urls.RunsPage().url()),
+                            dcc.Link("Datasets", href=urls.DatasetPage("builtin").url()),
+                        ],
+                        className="nav-links",
+                    ),
                     html.Span(
                         [
                             dcc.Clipboard(id="copy-link", title="copy the link of this view"),

@@ -33,6 +33,14 @@ class Api(Protocol):
         """The decoded JSON answer of ``POST path`` with the JSON ``body``."""
         ...
 
+    def post_file(self, path: str, field: str, name: str, content: bytes) -> Any:
+        """The decoded JSON answer of ``POST path`` with ``content`` as multipart ``field``."""
+        ...
+
+    def get_page(self, path: str, **params: Any) -> tuple[Any, int | None]:
+        """The decoded JSON answer of ``GET path?params`` and its ``X-Total-Count`` header."""
+        ...
+
 
 def install_client(server: flask.Flask, client: Api) -> None:
     """Make ``client`` the API client of every request ``server`` handles."""

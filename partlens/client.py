@@ -143,3 +143,28 @@ class PartlensClient:
                 data={"name": name, "arch": arch},
                 files={"file": (path.name, file, "application/octet-stream")},
             )
+
+    def dataset_samples(
+        self, name: str, split: str = "train", offset: int = 0, limit: int = 24
+    ) -> dict[str, Any]:
+        """A page of a dataset split's samples: ``total`` and ``items`` (category, bbox, parts
+        with a mask, landmarks)."""
+        params = {"split": split, "offset": offset, "limit": limit}
+        return self._json("GET", f"/datasets/{name}/samples", params=params)
+
+    def probe(self, run_id: str, image: str | Path | bytes) -> dict[str, Any]:
+        """Run the run's model on ``image`` (a PNG or JPEG file or its bytes): the probe
+        (``id``, ``image_size``, ``layers``); the same image gives the same probe."""
+        data = image if isinstance(image, bytes) else Path(image).read_bytes()
+        name = "image" if isinstance(image, bytes) else Path(image).name
+        files = {"image": (name, data, "application/octet-stream")}
+        return self._json("POST", f"/runs/{run_id}/probes", files=files)
+
+    def probe_filters(self, probe_id: str, layer: str) -> list[dict[str, Any]]:
+        """Every filter of ``layer`` on the probe image: peak, mean, p(mu_hat) in pixels."""
+        return self._json("GET", f"/probes/{probe_id}/layers/{layer}/filters")
+
+    def probe_map(self, probe_id: str, layer: str, filter_index: int) -> np.ndarray:
+        """Filter ``filter_index``'s map x on the probe image, float32 [h, w]."""
+        path = f"/probes/{probe_id}/layers/{layer}/filters/{filter_index}/activation"
+        return np.asarray(self._json("GET", path)["map"], np.float32)

@@ -67,6 +67,13 @@ class MemoryLRU:
                 _, evicted = self._items.popitem(last=False)
                 self._size -= len(evicted)
 
+    def drop_run(self, run_id: str) -> None:
+        """Forget every body of run ``run_id`` (keys are ``<run_id>/<etag>``)."""
+        prefix = f"{run_id}/"
+        with self._lock:
+            for key in [key for key in self._items if key.startswith(prefix)]:
+                self._size -= len(self._items.pop(key))
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -76,7 +83,12 @@ _APP_LOCK = threading.Lock()
 
 def memory_cache(request: Request) -> MemoryLRU:
     """The app's in-memory LRU, created on first use (one per app, so tests stay isolated)."""
-    state = request.app.state
+    return memory_cache_of(request.app)
+
+
+def memory_cache_of(app: Any) -> MemoryLRU:
+    """`memory_cache` of an app."""
+    state = app.state
     cache = getattr(state, "response_cache", None)
     if cache is None:
         with _APP_LOCK:
@@ -132,7 +144,8 @@ async def cached_response(
     if matches(request, etag):
         return Response(status_code=304, headers=headers)
     memory = memory_cache(request)
-    hit = memory.get(etag)
+    key = f"{artifacts.root.name}/{etag}"  # per run, so that a deleted run's bodies can go
+    hit = memory.get(key)
     if hit is not None:
         return Response(hit, media_type=media_type, headers=headers)
     path = artifacts.root / CACHE_DIR / f"{etag.strip(chr(34))}{_suffix(media_type)}"
@@ -141,7 +154,7 @@ async def cached_response(
     )
     if not fresh:
         return Response(body, media_type=media_type)
-    memory.put(etag, body)
+    memory.put(key, body)
     return Response(body, media_type=media_type, headers=headers)
 
 

@@ -27,7 +27,8 @@ CURVE_COLUMNS = 3
 
 def graph(fig: go.Figure, id: str, class_name: str = "chart") -> dcc.Graph:
     """``fig`` as a Dash graph with the app's modebar settings."""
-    return dcc.Graph(id=id, figure=fig, config=theme.GRAPH_CONFIG, className=class_name)
+    config: Any = theme.GRAPH_CONFIG  # a plain dict: Dash's typed Config is only a TypedDict
+    return dcc.Graph(id=id, figure=fig, config=config, className=class_name)
 
 
 def _series(points: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:

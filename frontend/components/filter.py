@@ -8,7 +8,7 @@ from typing import Any
 from dash import dcc, html
 
 from frontend import urls
-from frontend.components.common import not_found, run_kind
+from frontend.components.common import fmt, not_found, run_kind
 
 
 def bad_address(filter_index: Any, image: Any, overlay: Any) -> html.Div:
@@ -42,7 +42,7 @@ def filter_nav(view: urls.FilterPage, n_filters: int, n_images: int) -> html.Div
     clicks them on the arrow keys (with shift: the image ones)."""
     f, i = view.filter_index, view.image
 
-    def step(label: str, id: str, **change: int) -> dcc.Link:
+    def step(label: str, id: str, **change: Any) -> dcc.Link:
         return dcc.Link(label, href=replace(view, **change).url(), id=id)
 
     return html.Div(
@@ -118,7 +118,8 @@ def filter_metrics(layer_metrics: dict[str, Any] | None, f: int) -> html.P:
     pi = layer_metrics["part_interpretability"]
     instability = layer_metrics["location_instability"]["per_filter"][f]
     parts = [
-        f"part interpretability P_f {pi['per_filter'][f]:.3f} (best part: {pi['best_part'][f]})",
+        f"part interpretability P_f {fmt(pi['per_filter'][f])} "
+        f"(best part: {pi['best_part'][f] or 'none'})",
         "location instability " + ("excluded" if instability is None else f"{instability:.3f}"),
     ]
     if "target_category" in layer_metrics:

@@ -9,6 +9,7 @@ from dash import dcc, html
 from frontend import urls
 from frontend.components.charts import graph, part_histogram_figure, radius_figure
 from frontend.components.common import fmt
+from frontend.components.heatmaps import heat_caption, heatmap_figure, shared_range
 
 METRIC_COLUMNS = (
     "layer",
@@ -47,31 +48,6 @@ def metrics_table(metrics: dict[str, Any]) -> html.Table:
     return html.Table([_header(METRIC_COLUMNS), html.Tbody(rows)], className="metrics")
 
 
-def comparison_table(comparison: dict[str, Any]) -> html.Table:
-    """Interpretable vs ordinary twin, per layer and metric, with the ratio."""
-    interp, ordinary = comparison["interpretable"], comparison["ordinary"]
-    rows = [["all", "accuracy ↑", fmt(interp["accuracy"]), fmt(ordinary["accuracy"]), ""]]
-    for layer, ratios in comparison["ratios"].items():
-        for key, direction in comparison["directions"].items():
-            arrow = "↓" if direction.startswith("lower") else "↑"
-            rows.append(
-                [
-                    layer,
-                    f"{key.replace('_', ' ')} {arrow}",
-                    fmt(interp["layers"][layer].get(key)),
-                    fmt(ordinary["layers"].get(layer, {}).get(key)),
-                    fmt(ratios.get(key), 2),
-                ]
-            )
-    return html.Table(
-        [
-            _header(("layer", "metric", "interpretable", "ordinary", "ratio")),
-            html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows]),
-        ],
-        className="metrics comparison",
-    )
-
-
 def part_histogram(metrics: dict[str, Any], layer: str, id: str = "part-histogram") -> dcc.Graph:
     """How many filters of ``layer`` match each part best (diversity of the learned parts)."""
     histogram = metrics["layers"][layer]["part_interpretability"].get("best_part_histogram", {})
@@ -85,24 +61,31 @@ def radius_chart(metrics: dict[str, Any], layer: str) -> dcc.Graph:
     return graph(figure, "radius-sensitivity")
 
 
-def heatmap_strip(run_id: str, metrics: dict[str, Any], caption: str = "") -> html.Div:
-    """The run's Fig. 6 part heat maps, one per category."""
-    figures = [
-        html.Figure(
-            [
-                html.Img(src=urls.HeatmapImage(run_id, category).url(), className="heatmap"),
-                html.Figcaption(category),
-            ]
-        )
-        for category in metrics.get("heatmaps", {})
-    ]
+def heatmap_strip(run_id: str, heats: dict[str, dict[str, Any] | None]) -> html.Div:
+    """The run's Fig. 6 part heat maps, one per category, over the average object (the PNG
+    where the API has no numbers)."""
+    figures = []
+    for category, heat in heats.items():
+        if heat is None:
+            image = html.Img(src=urls.HeatmapImage(run_id, category).url(), className="heatmap")
+            figures.append(html.Figure([image, html.Figcaption(category)]))
+            continue
+        mean = urls.HeatmapMeanImage(run_id, category).url()
+        fig = heatmap_figure(heat, shared_range([heat]), mean, category)
+        chart = graph(fig, f"heatmap-{category}", class_name="chart heat")
+        figures.append(html.Figure([chart, html.Figcaption(heat_caption(heat))]))
     return html.Div(
-        [html.H4(caption or "Part heat maps (Fig. 6)"), html.Div(figures, className="grid")]
+        [html.H4("Fig. 6: part positions in the object frame"), html.Div(figures, className="grid")]
     )
 
 
-def evaluation_section(run_id: str, metrics: dict[str, Any], has_twin: bool) -> html.Div:
-    """Everything the run view shows about an evaluated run."""
+def evaluation_section(
+    run_id: str,
+    metrics: dict[str, Any],
+    has_twin: bool,
+    heats: dict[str, dict[str, Any] | None],
+) -> html.Div:
+    """Everything the run view shows about an evaluated run (``heats``: its Fig. 6 numbers)."""
     top = top_layer(metrics)
     children: list[Any] = [
         html.H3("Evaluation"),
@@ -112,11 +95,14 @@ def evaluation_section(run_id: str, metrics: dict[str, Any], has_twin: bool) -> 
         ),
         metrics_table(metrics),
     ]
+    probe = dcc.Link("Probe your own image", href=urls.ProbeUploadPage(run_id).url())
     if has_twin:
         compare = urls.ComparePage(run_id).url()
-        children.append(html.P(dcc.Link("Compare with its twin", href=compare)))
+        children.append(html.P([dcc.Link("Compare with its twin", href=compare), " · ", probe]))
+    else:
+        children.append(html.P(probe))
     children += [
         html.Div([part_histogram(metrics, top), radius_chart(metrics, top)], className="charts"),
-        heatmap_strip(run_id, metrics),
+        heatmap_strip(run_id, heats),
     ]
     return html.Div(children, id="evaluation")

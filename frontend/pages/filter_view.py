@@ -21,7 +21,7 @@ dash.register_page(
     path_template=urls.FilterPage.TEMPLATE,
     name="Filter",
     title="partlens · filter",
-    order=2,
+    order=3,
 )
 
 TOP_IMAGES = 8

@@ -13,20 +13,22 @@ from frontend.api_client import ApiError
 from frontend.client import api_client
 from frontend.components.charts import training_figure
 from frontend.components.common import error_box, not_found
-from frontend.components.metrics import evaluation_section
-from frontend.components.run import (
-    FINISHED,
-    Sections,
+from frontend.components.grid import (
+    LayerPage,
     filter_grid,
-    run_page,
-    run_status,
+    list_params,
+    page_size,
     sheet_of,
     shown_layer,
+    uses_sheet,
 )
+from frontend.components.heatmaps import fetch_heats
+from frontend.components.metrics import evaluation_section
+from frontend.components.run import FINISHED, Sections, run_page, run_status
 
 # After the compare and filter pages, whose templates this one's would match too.
 dash.register_page(
-    __name__, path_template=urls.RunPage.TEMPLATE, name="Run", title="partlens · run", order=3
+    __name__, path_template=urls.RunPage.TEMPLATE, name="Run", title="partlens · run", order=4
 )
 
 LOG_BYTES = 16_000  # the tail a reader scrolls through; the whole log stays on disk
@@ -38,40 +40,69 @@ def layout(
     sort: Any = "filter",
     desc: Any = None,
     min_peak: Any = None,
+    part: Any = None,
+    category: Any = None,
+    offset: Any = None,
     **_query: Any,
 ) -> html.Div:
     """The page as it is now; :func:`refresh` keeps it live while the run is unfinished.
 
     A finished run's page arrives whole with the layout: no callback round trip before it shows.
     """
-    page = urls.RunPage.from_dash(run_id, layer, sort, desc, min_peak)
+    page = urls.RunPage.from_dash(run_id, layer, sort, desc, min_peak, part, category, offset)
     if page is None:
         return not_found(f"Bad run address: a run page is {urls.RunPage.SHAPE}")
     return run_page(page, run_sections(page))
 
 
-def filters_section(page: urls.RunPage) -> Any:
-    """The contact sheet of the page's layer (None or unknown: the top layer)."""
+def listed_filters(page: urls.RunPage, layer: str) -> LayerPage:
+    """The page's filters of ``layer`` as the API lists them, in the page's order and filter.
+
+    An API that sends no ``X-Total-Count`` listed the whole layer: the page is cut from it.
+    """
+    path = urls.api_layer_filters(page.run_id, layer)
+    items, total = api_client().get_page(path, **list_params(page))
+    if total is None:
+        return LayerPage(items[page.offset : page.offset + page_size(page)], len(items))
+    return LayerPage(items, total)
+
+
+def grid_choices(metrics: dict[str, Any] | None, layer: str) -> tuple[list[str], list[str]]:
+    """The parts and target categories the grid can keep (none before the evaluation)."""
+    if metrics is None or layer not in metrics["layers"]:
+        return [], []
+    entry = metrics["layers"][layer]
+    categories = list(metrics.get("categories", [])) if "target_category" in entry else []
+    return list(entry["part_interpretability"].get("parts", [])), categories
+
+
+def filters_section(page: urls.RunPage, metrics: dict[str, Any] | None = None) -> Any:
+    """The grid of the page's layer (None or unknown: the top layer)."""
     api = api_client()
     try:
         features = api.get_json(urls.api_features(page.run_id))
         layers = [item["name"] for item in features["layers"]]
         shown = shown_layer(layers, page.layer)
-        filters = api.get_json(urls.api_layer_filters(page.run_id, shown))
-        sheet = sheet_of(page, shown, len(filters))
-        tiles = api.get_json(urls.api_layer(page.run_id, shown, "sheet.json"), **sheet.params())
+        listed = listed_filters(page, shown)
+        sheet = None
+        if uses_sheet(page) and listed.total > page.offset:
+            image = sheet_of(page, shown, listed.total)
+            sheet = api.get_json(urls.api_layer(page.run_id, shown, "sheet.json"), **image.params())
     except ApiError as exc:
         return html.P(exc.message)
-    return filter_grid(page, layers, shown, filters, tiles)
+    return filter_grid(page, layers, shown, listed, sheet, grid_choices(metrics, shown))
 
 
-def evaluation(run: dict[str, Any]) -> Any:
-    """The evaluation section of a finished run."""
+def evaluation(run: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+    """The evaluation section of a finished run, and its metrics (None when they fail)."""
+    api = api_client()
     try:
-        metrics = api_client().get_json(urls.api_metrics(run["id"]))
+        metrics = api.get_json(urls.api_metrics(run["id"]))
     except ApiError as exc:
-        return html.P(exc.message)
-    return evaluation_section(run["id"], metrics, has_twin=run["twin_id"] is not None)
+        return html.P(exc.message), None
+    heats = fetch_heats(api, run["id"], list(metrics.get("heatmaps", {})))
+    has_twin = run["twin_id"] is not None
+    return evaluation_section(run["id"], metrics, has_twin, heats), metrics
 
 
 def training(run_id: str) -> tuple[list[dict[str, Any]], str]:
@@ -103,7 +134,8 @@ def run_sections(page: urls.RunPage) -> Sections:
     curves = training_figure(points)
     if run["status"] != "succeeded":
         return Sections(status, curves, log, None, None, run["status"] in FINISHED, False)
-    return Sections(status, curves, log, evaluation(run), filters_section(page), True, False)
+    shown, metrics = evaluation(run)
+    return Sections(status, curves, log, shown, filters_section(page, metrics), True, False)
 
 
 @callback(

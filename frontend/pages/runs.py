@@ -5,39 +5,55 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, html
+from dash import Input, Output, State, callback, html, no_update
 
 from frontend import urls
 from frontend.api_client import ApiError
 from frontend.client import api_client
+from frontend.components import launch as form
 from frontend.components import runs as view
 
 dash.register_page(__name__, path=urls.RunsPage.PATH, name="Runs", title="partlens · runs", order=0)
 
+FALLBACK_DATASETS = [{"name": "builtin", "categories": ["bird"]}]
+ERROR_KEYS = ("preset", *form.FIELD_KEYS)
 
-def _options(path: str, key: str | None, fallback: list[str]) -> list[str]:
-    """The API's choices at ``path`` (under ``key``); ``fallback`` when the API fails."""
+
+def _fetch(path: str, fallback: Any) -> Any:
+    """The API's answer at ``path``; ``fallback`` when the API fails (the form still shows)."""
     try:
-        data = api_client().get_json(path)
+        return api_client().get_json(path)
     except ApiError:
         return fallback
-    return list(data[key] if key else data)
+
+
+def choices() -> form.Choices:
+    """What the API offers the launch form now."""
+    archs = _fetch(urls.API_ARCHITECTURES, ["tiny"])
+    datasets = _fetch(urls.API_DATASETS, FALLBACK_DATASETS)
+    weights = _fetch(urls.API_WEIGHTS, [])
+    presets = _fetch(urls.API_PRESETS, [])
+    losses = _fetch(urls.API_FILTER_LOSSES, ["assigned-mi"])
+    datasets = [{"name": d["name"], "categories": d["categories"]} for d in datasets]
+    weights = [{"name": w["name"], "arch": w["arch"]} for w in weights]
+    return form.Choices(archs, datasets, weights, presets, losses)
 
 
 def layout(**_query: Any) -> html.Div:
-    """The page, with the architectures and categories the API offers."""
-    archs = _options(urls.API_ARCHITECTURES, None, ["tiny"])
-    categories = _options(urls.API_BUILTIN_DATASETS, "categories", ["bird"])
-    return view.runs_page(archs, categories)
+    """The page, with the choices the API offers."""
+    return view.runs_page(form.launch_form(choices()))
 
 
-def launch_run(body: dict[str, Any]) -> html.Span:
-    """Launch a run with ``body``; the message saying how it went."""
+def launch_run(body: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    """Launch a run with ``body``: the message saying how it went, and the error at each field
+    the API rejected."""
     try:
         run = api_client().post_json(urls.API_RUNS, body)
     except ApiError as exc:
-        return view.launch_failed(exc.message)
-    return view.launched(run)
+        at_field, elsewhere = form.field_messages(exc.fields)
+        message = "; ".join(elsewhere) if at_field and elsewhere else exc.message
+        return form.launch_failed(message), at_field
+    return form.launched(run), {}
 
 
 def runs_table() -> Any:
@@ -51,19 +67,59 @@ def runs_table() -> Any:
 
 @callback(
     Output("launch-message", "children"),
+    *[Output(f"launch-error-{key}", "children") for key in ERROR_KEYS],
     Input("launch-button", "n_clicks"),
-    State("launch-arch", "value"),
-    State("launch-task", "value"),
-    State("launch-category", "value"),
-    State("launch-image-size", "value"),
-    State("launch-epochs", "value"),
-    State("launch-train-size", "value"),
+    State("launch-preset", "value"),
+    State("launch-flags", "value"),
+    *[State(f"launch-{key}", "value") for key in form.FIELD_KEYS],
+    prevent_initial_call=True,
+)
+def launch(_n: int, preset: str | None, flags: list[str], *values: Any) -> tuple[Any, ...]:
+    """The launch button: launch a run with the form's values; errors next to their fields."""
+    body = form.launch_body(preset, flags or [], dict(zip(form.FIELD_KEYS, values, strict=True)))
+    message, at_field = launch_run(body)
+    return (message, *(at_field.get(key, "") for key in ERROR_KEYS))
+
+
+PRESET_KEYS = ("arch", "task", "epochs", "lr", "batch", "image-size", "train-size")
+
+
+@callback(
+    Output("launch-preset-description", "children"),
+    *[Output(f"launch-{key}", "value") for key in PRESET_KEYS],
+    Output("launch-flags", "value"),
+    Input("launch-preset", "value"),
+    State("launch-choices", "data"),
     State("launch-flags", "value"),
     prevent_initial_call=True,
 )
-def launch(_n: int, *values: Any) -> html.Span:
-    """The launch button: launch a run with the form's values."""
-    return launch_run(view.launch_body(*values))
+def apply_preset(name: str | None, data: dict[str, Any], flags: list[str]) -> tuple[Any, ...]:
+    """A chosen preset fills the fields it sets (they stay editable); the others keep theirs."""
+    preset = next((p for p in data["presets"] if p["name"] == name), None)
+    if preset is None:
+        return ("", *(no_update for _ in PRESET_KEYS), no_update)
+    values = form.preset_values(preset)
+    twin = preset["values"].get("with_twin")
+    kept = [flag for flag in flags or [] if flag != "twin"]
+    new_flags = [*kept, "twin"] if twin else (kept if twin is False else no_update)
+    fields = (values.get(key, no_update) for key in PRESET_KEYS)
+    return (preset["description"], *fields, new_flags)
+
+
+@callback(
+    Output("launch-category", "options"),
+    Output("launch-category", "value"),
+    Output("launch-dataset-link", "href"),
+    Input("launch-dataset", "value"),
+    State("launch-choices", "data"),
+    State("launch-category", "value"),
+    prevent_initial_call=True,
+)
+def dataset_categories(name: str, data: dict[str, Any], current: str | None) -> tuple[Any, ...]:
+    """The chosen dataset's categories (keeping the current one when it has it)."""
+    categories = form.categories_of(data["datasets"], name)
+    value = current if current in categories else (categories[0] if categories else None)
+    return categories, value, urls.DatasetPage(name).url()
 
 
 @callback(Output("runs-table", "children"), Input("runs-refresh", "n_intervals"))

@@ -4,7 +4,9 @@ against its architecture and stored under ``<data_dir>/weights/`` with its SHA-2
 Two layouts are accepted: a :class:`partlens.models.PartModel` state dict (as
 ``build_model(arch, interpretable=False)`` builds it; any architecture, ``tiny`` included) and
 torchvision's own checkpoints for the architectures built on torchvision. ``.pth`` files are
-read with ``torch.load(weights_only=True)``: never a pickle that runs code.
+read with ``torch.load(weights_only=True)``: never a pickle that runs code. The backbones shipped
+in the package (:mod:`partlens.assets.shipped`, names ``builtin-*``) are listed and resolved
+like registered weights without being registered.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from partlens.assets import AssetConflictError, AssetError, AssetNotFoundError, check_name
+from partlens.assets.shipped import SHIPPED_PREFIX, ShippedWeights, default_weights, shipped_weights
 from partlens.store.atomic_io import atomic_write_bytes
 from partlens.store.db import WeightsEntry
 
@@ -107,6 +110,8 @@ def register_weights(
     record it as ``name``; AssetError (422) when it does not fit, AssetConflictError (409)
     when the name is taken."""
     check_name(name, "weights")
+    if name.startswith(SHIPPED_PREFIX):
+        raise AssetConflictError(f"weights names starting with {SHIPPED_PREFIX!r} are shipped ones")
     source = Path(source)
     if not source.is_file():
         raise AssetError(f"weights file {source} does not exist")
@@ -159,21 +164,52 @@ def register_weights_bytes(
         staging.unlink(missing_ok=True)
 
 
+def _shipped_public(entry: ShippedWeights) -> WeightsPublic:
+    width = entry.recipe.width
+    return WeightsPublic(
+        name=entry.name,
+        arch=entry.recipe.arch,
+        layout="partlens",
+        options={} if width is None else {"width": width},
+        sha256=entry.sha256,
+        num_tensors=0,  # not read: listing never loads tensors
+        size_bytes=entry.size_bytes,
+    )
+
+
 def list_weights(sessions: sessionmaker[Session]) -> list[WeightsPublic]:
-    """Every registered weights file, by name."""
+    """Every shipped and registered weights file, by name."""
     with sessions() as session:
         entries = session.scalars(select(WeightsEntry).order_by(WeightsEntry.name)).all()
-        return [_public(e) for e in entries]
+        registered = [_public(e) for e in entries]
+    shipped = [_shipped_public(entry) for entry in shipped_weights().values()]
+    return sorted(shipped + registered, key=lambda entry: entry.name)
 
 
 def get_weights(sessions: sessionmaker[Session], name: str) -> WeightsPublic:
-    """Weights ``name``; AssetNotFoundError listing the registered ones."""
+    """Weights ``name`` (shipped or registered); AssetNotFoundError listing the known ones."""
+    shipped = shipped_weights().get(name)
+    if shipped is not None:
+        return _shipped_public(shipped)
     with sessions() as session:
         entry = session.get(WeightsEntry, name)
         if entry is None:
             known = ", ".join(session.scalars(select(WeightsEntry.name)).all()) or "none"
             raise AssetNotFoundError(f"unknown weights {name!r}; registered: {known}")
         return _public(entry)
+
+
+def resolve_run_weights(config: dict[str, Any], sessions: sessionmaker[Session]) -> dict[str, Any]:
+    """:func:`resolve_weights` for a run that names weights; for one that names none, the
+    shipped backbone that fits it (:func:`partlens.assets.shipped.default_weights`) or no
+    change."""
+    if config.get("weights") is None:
+        default = default_weights(config)
+        if default is None:
+            return {}
+        config = {**config, "weights": default}
+        return {"weights": default, **resolve_weights(config, sessions)}
+    return resolve_weights(config, sessions)
 
 
 def resolve_weights(config: dict[str, Any], sessions: sessionmaker[Session]) -> dict[str, Any]:
@@ -194,6 +230,11 @@ def resolve_weights(config: dict[str, Any], sessions: sessionmaker[Session]) -> 
 def weights_file(sessions: sessionmaker[Session], name: str, arch: str | None = None) -> str:
     """The stored file of weights ``name``; AssetNotFoundError, or AssetError when they were
     registered for another architecture than ``arch``."""
+    shipped = shipped_weights().get(name)
+    if shipped is not None:
+        if arch is not None and shipped.recipe.arch != arch:
+            raise AssetError(f"weights {name!r} are for {shipped.recipe.arch}, not {arch}")
+        return str(shipped.path)
     with sessions() as session:
         entry = session.get(WeightsEntry, name)
         if entry is None:

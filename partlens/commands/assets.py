@@ -31,7 +31,7 @@ def launch_config(body: dict[str, Any], preset: str | None) -> Any:
 
     from partlens.assets import AssetError
     from partlens.assets.datasets import resolve_dataset_spec
-    from partlens.assets.weights import resolve_weights
+    from partlens.assets.weights import resolve_run_weights
     from partlens.registry import UnknownNameError
     from partlens.runs.config import RunConfig
     from partlens.runs.presets import apply_preset
@@ -43,8 +43,8 @@ def launch_config(body: dict[str, Any], preset: str | None) -> Any:
         sessions = _sessions()
         spec = resolve_dataset_spec(sessions, config.dataset.model_dump())
         update: dict[str, Any] = {"dataset": config.dataset.model_validate(spec)}
-        if config.weights is not None and config.weights_file is None:
-            update.update(resolve_weights(config.model_dump(), sessions))
+        if config.weights_file is None:
+            update.update(resolve_run_weights(config.model_dump(), sessions))
         return config.model_copy(update=update)
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

@@ -1,7 +1,10 @@
 """``partlens reproduce``: the paper's comparison of interpretable and ordinary CNNs.
 
-Protocol: pretrain an ordinary backbone on the built-in multi-category task (the stand-in for
-ImageNet; cached in the data dir and reused) or take a user's weights file; then, for every
+Protocol: start from the ordinary backbone shipped in the package for the budget's
+architecture and sizes (``partlens/assets/pretrained/``, trained on the built-in multi-category
+task: the stand-in for ImageNet), or pretrain one now (``pretrain=True``, or when none is
+shipped for these sizes or the shipped one predates the generator; cached in the data dir and
+reused), or take a user's weights file; then, for every
 built-in category, a single-category twin pair (interpretable and ordinary: same data, seed and
 budget, both fine-tuned from the same backbone with a fresh added layer and classifier), and one
 multi-category softmax twin pair. Every run goes through
@@ -22,7 +25,9 @@ from typing import Any
 
 import torch
 
+from partlens.assets.shipped import shipped_name, shipped_weights
 from partlens.data import BUILTIN_CATEGORIES, flip_sample, load_dataset
+from partlens.data.builtin import GENERATOR_VERSION
 from partlens.nn import DEFAULT_ACTIVATION_PEAK, DEFAULT_FILTER_LOSS, filter_loss_variant
 from partlens.reporting.comparison import (
     TWINS,
@@ -36,7 +41,6 @@ from partlens.runs.config import DatasetSpec, RunConfig
 from partlens.runs.pipeline import run_pipeline
 from partlens.store import RunArtifacts
 from partlens.store.atomic_io import atomic_write_json
-from partlens.training import TrainConfig
 from partlens.training.pretraining import pretrain_backbone, read_backbone
 
 Progress = Callable[[str], None]
@@ -64,6 +68,7 @@ class Budget:
     lr: float = 0.01
     lr_final: float = 0.001
     pretrain_lr: float = 0.01
+    pretrain_test_images: int = 600
     categories: int | None = None  # the first n built-in categories; None: all
     max_steps: int | None = None
 
@@ -109,6 +114,7 @@ BUDGETS: dict[str, Budget] = {
         multi_eval_images=24,
         multi_epochs=1,
         batch_size=8,
+        pretrain_test_images=12,
         categories=2,
         max_steps=2,
     ),
@@ -161,12 +167,14 @@ def reproduce(
     progress: Progress | None = None,
     seed: int = 0,
     device: str = "cpu",
+    pretrain: bool = False,
 ) -> dict[str, Any]:
     """Train and evaluate interpretable / ordinary twins on the built-in dataset.
 
     budget: "small" (under 25 minutes on 2 CPU cores) or "paper". weights: a backbone to start
-    from instead of the cached built-in pretraining (a partlens checkpoint folder or state-dict
-    file; a torchvision state dict for the torchvision architectures). Runs go to
+    from instead of the shipped one (a partlens checkpoint folder or state-dict file; a
+    torchvision state dict for the torchvision architectures). pretrain: pretrain the backbone
+    now instead of starting from the shipped one (or from the data dir's cache). Runs go to
     ``<data_dir>/reproduce/<arch>-<budget>-seed<seed>/runs/``. Returns (and writes to json_path)
     the per-category and average figures of both twins, their ratios, the tables and timings.
     """
@@ -186,9 +194,12 @@ def reproduce(
         backbone, pretrained = None, {"path": str(weights), "reused": True}
     elif weights is not None:
         backbone, pretrained = read_backbone(weights), {"path": str(weights), "reused": True}
+    elif not pretrain and (shipped := _shipped(arch, plan, seed)) is not None:
+        backbone, pretrained = shipped
+        say(f"starting from the shipped backbone {pretrained['path']}")
     else:
         backbone, pretrained = _pretrained(
-            arch, budget, plan, Path(data_dir), seed, device, options, say
+            arch, budget, plan, Path(data_dir), seed, device, options, say, reuse=not pretrain
         )
     torchvision_weights = options.pop("weights", None)
     context = _Context(arch, plan, seed, device, torchvision_weights, backbone, root / "runs", say)
@@ -239,6 +250,25 @@ def _builtin(spec: Mapping[str, Any], split: str, *, augment: bool) -> _InMemory
     )
 
 
+def _shipped(
+    arch: str, plan: Budget, seed: int
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
+    """The shipped backbone for the budget's sizes, made from this generator version with
+    this seed and the budget's pretraining recipe; None when there is none."""
+    entry = shipped_weights().get(shipped_name(arch, plan.image_size))
+    if entry is None or plan.max_steps is not None:
+        return None
+    recipe = entry.recipe
+    if (recipe.width, recipe.seed, recipe.generator_version) != (
+        plan.width,
+        seed,
+        GENERATOR_VERSION,
+    ):
+        return None
+    record = {**recipe.model_dump(), "path": str(entry.path), "reused": True, "shipped": True}
+    return read_backbone(entry.path), record
+
+
 def _pretrained(
     arch: str,
     budget: str,
@@ -248,6 +278,8 @@ def _pretrained(
     device: str,
     options: Mapping[str, Any],
     say: Progress,
+    *,
+    reuse: bool = True,
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     width = options.get("width", "default")
     # The settings that shape the backbone are hashed into the name, so a changed budget never
@@ -255,31 +287,21 @@ def _pretrained(
     recipe = [plan.pretrain_images, plan.pretrain_epochs, plan.pretrain_lr, plan.batch_size]
     digest = hashlib.sha1(json.dumps([*recipe, plan.max_steps, dict(options)]).encode())
     name = f"{arch}-{plan.image_size}px-w{width}-seed{seed}-{budget}-{digest.hexdigest()[:8]}"
-    # Other images than the twins' (seed + 1): the stand-in for ImageNet is a separate dataset.
-    spec = {
-        "task": "multi",
-        "seed": seed + 1,
-        "image_size": plan.image_size,
-        "train_size": plan.pretrain_images,
-    }
-    config = TrainConfig(
-        epochs=plan.pretrain_epochs,
-        batch_size=plan.batch_size,
-        lr=plan.pretrain_lr,
-        lr_final=plan.pretrain_lr / 10,
-        task="multi",
-        seed=seed,
-        device=device,
-        max_steps=plan.max_steps,
-    )
-    train_set = _builtin(spec, "train", augment=True)
     return pretrain_backbone(
         arch,
-        train_set,
-        config,
         data_dir / "pretrained" / f"{name}.safetensors",
-        model_options=options,
         progress=say,
+        reuse=reuse,
+        image_size=plan.image_size,
+        width=options.get("width"),
+        train_images=plan.pretrain_images,
+        test_images=plan.pretrain_test_images,
+        epochs=plan.pretrain_epochs,
+        seed=seed,
+        batch_size=plan.batch_size,
+        lr=plan.pretrain_lr,
+        device=device,
+        max_steps=plan.max_steps,
         callbacks=[_EpochReporter("pretraining", say)],
     )
 

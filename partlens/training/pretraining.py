@@ -4,12 +4,14 @@ in for them).
 
 The backbone is everything below the interpretable head plus the backbone's top conv layer
 (the paper keeps that layer's pretrained weights and only adds the mask); the added 3x3 layer
-and the classifier are always fresh.
+and the classifier are always fresh. :func:`pretrain` (``partlens pretrain``) writes the whole
+ordinary model in the PartModel layout, with those fresh layers as initialised, so the file
+loads into the architecture like any weights file, plus its recipe
+(:class:`partlens.assets.shipped.PretrainRecipe`); the package ships such files.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -19,6 +21,7 @@ import torch
 from safetensors.torch import save
 from torch import Tensor
 
+from partlens.assets.shipped import PretrainRecipe, read_recipe, recipe_path
 from partlens.models import PartModel, build_model
 from partlens.models.checkpoint import WEIGHTS_FILE
 from partlens.models.weights import read_state_dict
@@ -73,48 +76,142 @@ def load_backbone(model: PartModel, state: Mapping[str, Tensor]) -> None:
     model.load_state_dict({key: state[key] for key in own}, strict=False)
 
 
+def fresh_head_state(model: PartModel, seed: int) -> dict[str, Tensor]:
+    """The state of ``model`` with every non-backbone tensor (added layer, classifier) as a
+    model built with ``torch.manual_seed(seed)`` initialises it, on CPU."""
+    torch.manual_seed(seed)
+    fresh = build_model(
+        model.arch, interpretable=False, num_classes=model.num_classes, **model.options
+    ).state_dict()
+    return {
+        key: (value if is_backbone_key(key) else fresh[key]).detach().cpu().contiguous()
+        for key, value in model.state_dict().items()
+    }
+
+
+@torch.no_grad()
+def test_accuracy(model: PartModel, dataset: Any, batch_size: int = 64) -> float:
+    """Share of ``dataset``'s images whose argmax class is their label (multi-category)."""
+    from partlens.data import collate_samples
+
+    model.eval()
+    device = next(model.parameters()).device
+    correct = 0
+    for begin in range(0, len(dataset), batch_size):
+        samples = [dataset[i] for i in range(begin, min(begin + batch_size, len(dataset)))]
+        batch = collate_samples(samples)
+        predicted = model(batch.images.to(device)).argmax(dim=1).cpu()
+        correct += int((predicted == batch.labels).sum())
+    return correct / len(dataset)
+
+
+def pretrain(
+    arch: str,
+    *,
+    image_size: int,
+    width: int | None,
+    train_images: int,
+    test_images: int,
+    epochs: int,
+    seed: int = 0,
+    batch_size: int = 32,
+    lr: float = 0.01,
+    device: str = "cpu",
+    max_steps: int | None = None,
+    callbacks: Sequence[Any] = (),
+) -> tuple[dict[str, Tensor], PretrainRecipe]:
+    """Train an ordinary ``arch`` on the built-in multi-category task (lr decays tenfold);
+    returns its state (fresh added layer and classifier, see :func:`fresh_head_state`) and
+    recipe, with the test accuracy on ``test_images`` held-out images.
+
+    The images come from data seed ``seed + 1``: the stand-in for ImageNet is another set of
+    images than the twins' (data seed ``seed``).
+    """
+    from partlens.data import load_dataset
+    from partlens.data.builtin import GENERATOR_VERSION
+    from partlens.training.loop import TrainConfig, train
+
+    options: dict[str, Any] = {"input_size": image_size}
+    if width is not None:
+        options["width"] = width
+    data_seed = seed + 1
+    train_set = load_dataset(
+        "builtin", "train", image_size, task="multi", size=train_images, seed=data_seed,
+        augment=True,
+    )  # fmt: skip
+    test_set = load_dataset(
+        "builtin", "test", image_size, task="multi", size=test_images, seed=data_seed
+    )
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        lr_final=lr / 10,
+        task="multi",
+        seed=seed,
+        device=device,
+        max_steps=max_steps,
+    )
+    torch.manual_seed(seed)
+    model = build_model(arch, interpretable=False, num_classes=len(train_set.categories), **options)
+    start = time.perf_counter()
+    result = train(model, train_set, config, callbacks=callbacks)
+    seconds = time.perf_counter() - start
+    last = result.history[-1] if result.history else None
+    recipe = PretrainRecipe(
+        arch=arch,
+        generator_version=GENERATOR_VERSION,
+        seed=seed,
+        data_seed=data_seed,
+        image_size=image_size,
+        width=width,
+        train_images=train_images,
+        test_images=test_images,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        lr_final=lr / 10,
+        train_accuracy=last.accuracy if last else None,
+        test_accuracy=test_accuracy(model, test_set),
+        seconds=seconds,
+    )
+    return fresh_head_state(model.cpu(), seed), recipe
+
+
+def write_pretrained(path: Path, state: Mapping[str, Tensor], recipe: PretrainRecipe) -> None:
+    """Write the weights (safetensors) at ``path`` and the recipe beside them, atomically."""
+    atomic_write_bytes(path, save(dict(state)))
+    atomic_write_json(recipe_path(path), recipe.model_dump())
+
+
 def pretrain_backbone(
     arch: str,
-    train_set: Any,
-    train_config: Any,
     cache_path: Path,
     *,
-    model_options: Mapping[str, Any],
     progress: Callable[[str], None] | None = None,
-    callbacks: Sequence[Any] = (),
+    reuse: bool = True,
+    **settings: Any,
 ) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    """The backbone cached at ``cache_path`` (a .safetensors file with a .json beside it), or
-    one trained now as an ordinary multi-category net and cached there.
+    """The backbone cached at ``cache_path`` (a .safetensors file with its recipe beside it),
+    or one made now by :func:`pretrain` with ``settings`` and cached there. A cache made from
+    another generator version (or without a valid recipe), or any cache when ``reuse`` is
+    off, is made again.
 
-    train_set: a multi-category dataset; train_config: a multi-category TrainConfig. Returns the
-    backbone tensors and the cache's record (accuracy, seconds, whether it was reused).
-    callbacks: training callbacks (progress reports).
+    Returns the backbone tensors and the recipe (with ``path`` and whether it was reused).
     """
-    from partlens.training.loop import train
+    from partlens.data.builtin import GENERATOR_VERSION
 
-    record_path = cache_path.with_suffix(".json")
-    if cache_path.is_file() and record_path.is_file():
-        record = json.loads(record_path.read_text())
-        return read_backbone(cache_path), {**record, "path": str(cache_path), "reused": True}
+    if reuse and cache_path.is_file():
+        try:
+            recipe = read_recipe(cache_path)
+        except ValueError:
+            recipe = None
+        if recipe is not None and recipe.generator_version == GENERATOR_VERSION:
+            record = {**recipe.model_dump(), "path": str(cache_path), "reused": True}
+            return read_backbone(cache_path), record
     if progress is not None:
         progress(f"pretraining the {arch} backbone on the built-in multi-category task")
-    torch.manual_seed(train_config.seed)
-    model = build_model(
-        arch, interpretable=False, num_classes=len(train_set.categories), **model_options
-    )
-    start = time.perf_counter()
-    result = train(model, train_set, train_config, callbacks=callbacks)
-    seconds = time.perf_counter() - start
-    state = backbone_state(model)
-    atomic_write_bytes(cache_path, save(state))
-    last = result.history[-1] if result.history else None
-    record = {
-        "arch": arch,
-        "model_options": dict(model_options),
-        "train_images": len(train_set),
-        "epochs": train_config.epochs,
-        "train_accuracy": last.accuracy if last else None,
-        "seconds": seconds,
-    }
-    atomic_write_json(record_path, record)
-    return state, {**record, "path": str(cache_path), "reused": False}
+    state, recipe = pretrain(arch, **settings)
+    write_pretrained(cache_path, state, recipe)
+    backbone = {key: value for key, value in state.items() if is_backbone_key(key)}
+    return backbone, {**recipe.model_dump(), "path": str(cache_path), "reused": False}

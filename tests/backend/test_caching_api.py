@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -154,4 +156,47 @@ def test_openapi_documents_every_status_code(served: Served):
             continue
         assert {"200", "304", "404", "409", "422"} <= set(operation["responses"]), path
         checked += 1
-    assert checked == 13
+    assert checked == 17  # ... + heatmaps, heatmaps/{c}.json, heatmaps/{c}/mean.png, metrics.csv
+
+
+def test_a_deleted_run_is_never_served_from_a_cache(served: Served):
+    client, url = served.client, served.layer("/filters/1/overlay.png?image=3")
+    other = client.post("/api/v1/runs", json={}).json()["id"]
+    first = client.get(url)
+    assert first.status_code == 200 and len(client.app.state.response_cache) == 1
+    client.app.state.response_cache.put(f"{other}/kept", b"x")
+    assert client.delete(served.base).status_code == 204
+    assert not served.artifacts.root.exists(), "runs/<id>/cache/ goes with the folder"
+    assert client.app.state.response_cache.get(f"{other}/kept") == b"x"
+    assert len(client.app.state.response_cache) == 1, "the deleted run's entries are dropped"
+    for headers in ({}, {"If-None-Match": first.headers["etag"]}):
+        assert client.get(url, headers=headers).status_code == 404
+
+
+def test_a_run_deleted_by_another_process_is_not_served(served: Served):
+    from partlens.store import Run
+
+    client, url = served.client, served.layer("/filters/1/overlay.png?image=3")
+    first = client.get(url)
+    assert first.status_code == 200
+    # Another API worker deletes it: this process's caches know nothing of it.
+    with client.app.state.sessions() as session:
+        session.delete(session.get(Run, served.artifacts.root.name))
+        session.commit()
+    shutil.rmtree(served.artifacts.root)
+    for headers in ({}, {"If-None-Match": first.headers["etag"]}):
+        assert client.get(url, headers=headers).status_code == 404
+
+
+def test_a_finished_run_is_served_without_the_database(served: Served, monkeypatch):
+    client, url = served.client, served.layer("/filters/1/activation?image=3")
+    first = client.get(url)
+    assert first.status_code == 200
+
+    def refuse():
+        raise AssertionError("the database was asked")
+
+    monkeypatch.setattr(client.app.state, "sessions", refuse)
+    assert client.get(url).json() == first.json()
+    assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    assert client.get(served.layer("/filters/2/overlay.png")).status_code == 200

@@ -124,7 +124,7 @@ def test_panel_shows_image_mask_masked_map_and_region(served: Served):
 
 def test_panel_uses_the_models_beta_and_validates(served: Served):
     model_dir = served.artifacts.model_dir
-    model_dir.mkdir(parents=True)
+    model_dir.mkdir(parents=True, exist_ok=True)
     meta = {"format": "partlens-checkpoint", "options": {"beta": 2.0, "norm": "l1"}}
     (model_dir / "model.json").write_text(json.dumps(meta))
     url = served.layer("/filters/1/panel.png")
@@ -163,3 +163,11 @@ def test_a_filter_without_a_threshold_has_an_empty_region(served: Served):
     assert png_array(sheet).shape == (32, 8 * 32, 3)
     panel = served.client.get(served.layer("/filters/1/panel.png"), params={"size": 32})
     assert png_array(panel).shape == (LABEL_HEIGHT + 32 + BAR_HEIGHT, 4 * 32, 3)
+
+
+def test_activation_json_has_the_mask_and_the_masked_map(served: Served):
+    body = served.client.get(served.layer("/filters/1/activation"), params={"image": 3}).json()
+    assert body["argmax"] == [6, 2]
+    np.testing.assert_allclose(body["mask"], _mask(6, 2), atol=1e-5)
+    expected = np.maximum(stored_maps()[3, 1] * _mask(6, 2), 0.0)
+    np.testing.assert_allclose(body["masked"], expected, atol=1e-4)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -13,6 +14,14 @@ from dash.development.base_component import Component
 from frontend.api_client import ApiError
 
 Answer = Any  # JSON data, an ApiError to raise, or a callable of the call's params
+
+
+@dataclass(frozen=True)
+class Paged:
+    """An answer of ``get_page``: a page of ``items`` and the API's ``X-Total-Count``."""
+
+    items: Any
+    total: int | None
 
 
 class FakeApi:
@@ -33,7 +42,10 @@ class FakeApi:
         if isinstance(answer, Exception):
             raise answer
         if callable(answer):
-            return answer(params)
+            answer = answer(params)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
         return copy.deepcopy(answer)
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -44,6 +56,15 @@ class FakeApi:
 
     def post_json(self, path: str, body: dict[str, Any] | None = None) -> Any:
         return self._answer("POST", path, body)
+
+    def post_file(self, path: str, field: str, name: str, content: bytes) -> Any:
+        return self._answer("POST", path, {field: (name, content)})
+
+    def get_page(self, path: str, **params: Any) -> tuple[Any, int | None]:
+        answer = self._answer("GET", path, params)
+        if isinstance(answer, Paged):
+            return answer.items, answer.total
+        return answer, None
 
     def paths(self, method: str = "GET") -> list[str]:
         """The paths called with ``method``, in order."""
@@ -168,6 +189,7 @@ def layer_metrics_answer(n_filters: int) -> dict[str, Any]:
         "part_interpretability": {
             "mean": 0.5,
             "rf_radius": 12.5,
+            "parts": ["head", "torso"],
             "per_filter": [0.3 + f / 10 for f in range(n_filters)],
             "best_part": ["head" if f % 2 else "torso" for f in range(n_filters)],
             "best_part_histogram": {"torso": 3, "head": 1},
@@ -183,27 +205,6 @@ def metrics_answer() -> dict[str, Any]:
         "top_layer": "conv_top",
         "layers": {"conv_added": layer_metrics_answer(4), "conv_top": layer_metrics_answer(6)},
         "heatmaps": {"bird": "heatmaps/bird.png"},
-    }
-
-
-def comparison_answer() -> dict[str, Any]:
-    """``GET /runs/abc/comparison``: ``abc`` interpretable, ``xyz`` its ordinary twin."""
-    return {
-        "interpretable": {
-            "run_id": "abc",
-            "accuracy": 0.9,
-            "layers": {"conv_top": {"location_instability": 0.1, "part_interpretability": 0.6}},
-        },
-        "ordinary": {
-            "run_id": "xyz",
-            "accuracy": 0.92,
-            "layers": {"conv_top": {"location_instability": 0.2, "part_interpretability": 0.3}},
-        },
-        "ratios": {"conv_top": {"location_instability": 0.5, "part_interpretability": 2.0}},
-        "directions": {
-            "location_instability": "lower is better",
-            "part_interpretability": "higher is better",
-        },
     }
 
 

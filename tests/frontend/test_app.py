@@ -67,7 +67,7 @@ def test_api_client_needs_an_installed_client():
 
 
 def test_shell_links_home_and_holds_the_page_container(ui_app):
-    assert links(ui_app.layout) == {"partlens": "/", "Runs": "/"}
+    assert links(ui_app.layout) == {"partlens": "/", "Runs": "/", "Datasets": "/datasets/builtin"}
     assert any(getattr(c, "id", None) == "_pages_content" for c in walk(ui_app.layout))
     assert isinstance(by_id(ui_app.layout, "_pages_location"), dcc.Location)
 
@@ -84,31 +84,41 @@ def test_pages_are_discovered_by_dash_in_match_order(ui_app):
     assert list(registry) == [
         "frontend.pages.runs",
         "frontend.pages.compare",
+        "frontend.pages.probe_upload",
         "frontend.pages.filter_view",
         "frontend.pages.run_view",
+        "frontend.pages.probe_view",
+        "frontend.pages.dataset",
         "frontend.pages.not_found_404",
     ]
     assert [page["path_template"] for page in registry.values()] == [
         None,
         "/runs/<run_id>/compare",
+        "/runs/<run_id>/probe",
         "/runs/<run_id>/layers/<layer>/filters/<filter_index>",
         "/runs/<run_id>",
+        "/probes/<probe_id>",
+        "/datasets/<name>",
         None,
     ]
     assert [page["title"] for page in registry.values()] == [
         "partlens · runs",
         "partlens · compare",
+        "partlens · probe",
         "partlens · filter",
         "partlens · run",
+        "partlens · probe",
+        "partlens · dataset",
         "partlens · not found",
     ]
 
 
-def test_media_proxies_the_api_image(ui_app):
+def test_media_proxies_the_api_image_with_its_caching_headers(ui_app):
+    cache = {"etag": '"abc123"', "cache-control": "public, max-age=31536000, immutable"}
     fake = FakeApi(
         {
             "/runs/abc/layers/l/filters/2/overlay.png": httpx.Response(
-                200, content=PNG, headers={"content-type": "image/png"}
+                200, content=PNG, headers={"content-type": "image/png", "x-internal": "1"} | cache
             )
         }
     )
@@ -117,13 +127,28 @@ def test_media_proxies_the_api_image(ui_app):
         "/media/runs/abc/layers/l/filters/2/overlay.png?image=5&mode=rf"
     )
     assert (response.status_code, response.mimetype, response.data) == (200, "image/png", PNG)
+    assert response.headers["ETag"] == '"abc123"'
+    assert response.headers["Cache-Control"] == cache["cache-control"]
+    assert "x-internal" not in response.headers
     assert fake.calls == [
         (
             "GET",
             "/runs/abc/layers/l/filters/2/overlay.png",
-            {"params": {"image": "5", "mode": "rf"}},
+            {"params": {"image": "5", "mode": "rf"}, "headers": {}},
         )
     ]
+
+
+def test_media_revalidates_with_the_api(ui_app):
+    """The browser's If-None-Match reaches the API; its 304 reaches the browser, bodiless."""
+    fake = FakeApi({"/runs/abc/images/1.png": httpx.Response(304, headers={"etag": '"abc123"'})})
+    ui_app.server.config[CONFIG_KEY] = fake
+    response = ui_app.server.test_client().get(
+        "/media/runs/abc/images/1.png", headers={"If-None-Match": '"abc123"'}
+    )
+    assert (response.status_code, response.data) == (304, b"")
+    assert response.headers["ETag"] == '"abc123"'
+    assert fake.calls[0][2]["headers"] == {"if-none-match": '"abc123"'}
 
 
 def test_media_passes_the_apis_error_on(ui_app):

@@ -133,6 +133,11 @@ def test_launch_form_reports_api_validation_error(redis_stack: Stack, browser):
         lambda d: d.find_element(By.ID, "launch-message").text or None
     )
     assert "Could not launch" in message and "epochs" in message
+    # The same reason stands next to the field at fault, and nowhere else.
+    at_field = browser.find_element(By.ID, "launch-error-epochs").text
+    assert "greater than or equal to 1" in at_field
+    assert browser.find_element(By.ID, "launch-error-lr").text == ""
+    shot(browser, "launch-error")
 
 
 def test_run_view_grid_links_to_each_filters_best_image(
@@ -161,6 +166,20 @@ def test_compare_page_and_rf_overlay_link(redis_stack: Stack, tiny_run: dict, br
     table = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "table.comparison"))
     text = table.text
     assert "location instability" in text and "part interpretability" in text
+    # Fig. 6 as plotly heat maps on one scale, and the same filter of both runs side by side.
+    scales = wait.until(
+        lambda d: d.execute_script(
+            "const g = [...document.querySelectorAll('#compare-heatmaps .js-plotly-plot')];"
+            "return g.length >= 2 && g.every(p => p.data) ? g.map(p => p.data[0].zmax) : null;"
+        )
+    )
+    assert len(set(scales)) == 1
+    overlays = [browser.find_element(By.ID, f"compare-overlay-{n}") for n in (0, 1)]
+    assert (
+        overlays[1]
+        .get_attribute("src")
+        .startswith(f"{redis_stack.ui_url}/media/runs/{tiny_run['twin_id']}/layers/")
+    )
     shot(browser, "compare")
     url = f"{redis_stack.ui_url}/runs/{tiny_run['id']}/layers/conv_added/filters/1?image=2"
     _filter_view(browser, url)
@@ -285,3 +304,67 @@ def test_filter_view_steps_to_neighbours_and_shows_the_panel(
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.SHIFT, Keys.ARROW_LEFT)
     WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/filters/3?image=4"))
+
+
+def test_probe_an_uploaded_image_in_both_twins(
+    redis_stack: Stack, tiny_run: dict, browser, tmp_path
+):
+    image = httpx.get(f"{redis_stack.api_url}/runs/{tiny_run['id']}/images/3.png", timeout=30)
+    picture = tmp_path / "mine.png"
+    picture.write_bytes(image.content)
+    browser.get(f"{redis_stack.ui_url}/runs/{tiny_run['id']}/probe")
+    wait = WebDriverWait(browser, 60)
+    chooser = wait.until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#probe-upload input[type=file]")
+    )
+    chooser.send_keys(str(picture))
+    try:
+        wait.until(lambda d: d.find_elements(By.ID, "probe-view"))
+    except TimeoutException:
+        pytest.fail(f"the probe never showed; the page {page_state(browser)}")
+    assert "?twin=" in browser.current_url
+    wait.until(lambda d: d.execute_script(SETTLED_JS))
+    sheets = browser.find_elements(By.CSS_SELECTOR, ".probe-sheet img.sheet-image")
+    assert len(sheets) == 2 and all(s.get_attribute("naturalWidth") != "0" for s in sheets)
+    shot(browser, "probe")
+    # A shared probe link shows the same view; a file that is no image says so.
+    other = new_browser()
+    try:
+        other.get(browser.current_url)
+        WebDriverWait(other, 60).until(lambda d: d.find_elements(By.ID, "probe-view"))
+    finally:
+        other.quit()
+    notes = tmp_path / "notes.png"
+    notes.write_bytes(b"not an image at all")
+    browser.get(f"{redis_stack.ui_url}/runs/{tiny_run['id']}/probe")
+    chooser = wait.until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#probe-upload input[type=file]")
+    )
+    chooser.send_keys(str(notes))
+    message = wait.until(lambda d: d.find_element(By.ID, "probe-message").text or None)
+    assert "not" in message and "image" in message
+
+
+def test_dataset_page_draws_samples_with_landmarks(redis_stack: Stack, browser):
+    browser.get(f"{redis_stack.ui_url}/datasets/builtin?overlay=landmarks")
+    wait = WebDriverWait(browser, 60)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".sample-cell img"))
+    wait.until(lambda d: d.execute_script(SETTLED_JS))
+    sources = [
+        img.get_attribute("src")
+        for img in browser.find_elements(By.CSS_SELECTOR, ".sample-cell img")
+    ]
+    assert sources and all(src.endswith("overlay=landmarks") for src in sources)
+    assert browser.find_element(By.ID, "dataset-count").text.startswith("samples 1 to")
+    shot(browser, "dataset")
+
+
+def test_images_through_the_ui_keep_the_apis_caching(redis_stack: Stack, tiny_run: dict):
+    path = f"/media/runs/{tiny_run['id']}/layers/conv_top/filters/0/overlay.png?image=1"
+    first = httpx.get(redis_stack.ui_url + path, timeout=30)
+    assert first.status_code == 200 and first.headers["content-type"] == "image/png"
+    assert "immutable" in first.headers["cache-control"]
+    again = httpx.get(
+        redis_stack.ui_url + path, headers={"If-None-Match": first.headers["etag"]}, timeout=30
+    )
+    assert (again.status_code, again.content) == (304, b"")

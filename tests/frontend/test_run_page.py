@@ -23,7 +23,16 @@ from tests.frontend.fakes import (
 )
 
 DOWN = ApiError("the API at http://api.invalid/api/v1 does not answer (connection refused)")
-STATE = {"run_id": "abc", "layer": None, "sort": "filter", "desc": False, "min_peak": None}
+STATE = {
+    "run_id": "abc",
+    "layer": None,
+    "sort": "filter",
+    "desc": False,
+    "min_peak": None,
+    "part": None,
+    "category": None,
+    "offset": 0,
+}
 
 
 def _evaluated_run(fake_api) -> None:
@@ -141,7 +150,10 @@ def test_succeeded_run_shows_evaluation_charts(fake_api, page):
     assert text(by_id(evaluation, "test-accuracy")) == (
         "Test accuracy 0.900 on the evaluation images."
     )
-    assert links(evaluation) == {"Compare with its twin": "/runs/abc/compare"}
+    assert links(evaluation) == {
+        "Compare with its twin": "/runs/abc/compare",
+        "Probe your own image": "/runs/abc/probe",
+    }
     assert image_sources(evaluation) == ["/media/runs/abc/heatmaps/bird.png"]
     metric_rows = [[text(td) for td in tr.children] for tr in of_type(evaluation, html.Tr)]
     assert metric_rows[1] == ["conv_added", "0.123", "0.250", "0.050", "0.500", "12.5"]
@@ -172,7 +184,8 @@ def test_filter_grid_is_one_contact_sheet_with_a_link_per_tile(fake_api, page):
     assert tabs["conv_top"] == ("/runs/abc?layer=conv_top", "pill active")
     assert tabs["peak"] == ("/runs/abc?sort=peak", "pill")
     assert tabs["ascending (flip)"] == ("/runs/abc?desc=1", "pill")
-    assert text(by_id(filters, "grid-count")) == "6 of 6 filters"
+    assert text(by_id(filters, "grid-count")) == "filters 1 to 6 of 6"
+    assert "grid-next" not in {getattr(c, "id", None) for c in with_class(filters, "pill")}
 
 
 def test_sort_and_threshold_of_the_url_order_and_grey_the_tiles(fake_api, page):
@@ -190,7 +203,7 @@ def test_sort_and_threshold_of_the_url_order_and_grey_the_tiles(fake_api, page):
     tabs = {text(tab): tab.href for tab in with_class(filters, "pill")}
     assert tabs["conv_added"] == "/runs/abc?layer=conv_added&sort=peak&desc=1&min_peak=4.0"
     assert tabs["descending (flip)"] == "/runs/abc?layer=conv_top&sort=peak&min_peak=4.0"
-    assert text(by_id(filters, "grid-count")) == "6 of 6 filters · 3 with peak ≥ 4"
+    assert text(by_id(filters, "grid-kept")) == "3 of these with peak ≥ 4"
     assert by_id(filters, "grid-min-peak").value == 4.0
 
 
@@ -226,3 +239,22 @@ def test_unknown_run_is_not_found_and_api_errors_are_reported(fake_api, page):
     _, _, _, evaluation, filters, _, _ = _sections(page)
     assert text(evaluation) == "run 'abc' is not evaluated yet"
     assert text(filters) == DOWN.message
+
+
+def test_heat_maps_are_plotly_figures_over_the_mean_object(fake_api, page):
+    _evaluated_run(fake_api)
+    heat = [[0.0, 1.0], [3.0, 0.0]]
+    fake_api.answers["/runs/abc/heatmaps/bird.json"] = {
+        "category": "bird",
+        "grid": 2,
+        "heat": heat,
+        "points": 4,
+        "images": 2,
+    }
+    evaluation = _sections(page)[3]
+    fig = by_id(evaluation, "heatmap-bird").figure
+    assert [list(row) for row in fig.data[0].z] == heat
+    assert (fig.data[0].zmax, fig.data[0].showscale) == (3.0, True)
+    assert fig.layout.images[0].source == "/media/runs/abc/heatmaps/bird/mean.png"
+    assert "4 part positions on 2 images" in text(evaluation)
+    assert "/media/runs/abc/heatmaps/bird.png" not in image_sources(evaluation)

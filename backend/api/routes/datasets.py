@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from backend.api.deps import SessionFactoryDep, SettingsDep, TokenDep
-from backend.schemas import DatasetCreate
+from backend.schemas import DatasetCreate, ErrorMessage
 from partlens.assets import AssetError
 from partlens.assets.datasets import DatasetPublic, get_dataset, list_datasets, register_dataset
 
@@ -15,6 +15,10 @@ router = APIRouter(prefix="/datasets", tags=["datasets"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown dataset"},
     409: {"description": "Name in use"},
+}
+REGISTER_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    422: {"model": ErrorMessage, "description": "Invalid body, or a root that cannot be indexed"},
 }
 
 
@@ -28,7 +32,7 @@ def datasets(sessions: SessionFactoryDep) -> list[DatasetPublic]:
     "",
     response_model=DatasetPublic,
     status_code=201,
-    responses={401: {"description": "Token required"}, **ERRORS},
+    responses={401: {"description": "Token required"}, **REGISTER_ERRORS},
 )
 def add_dataset(
     body: DatasetCreate, sessions: SessionFactoryDep, settings: SettingsDep, _: TokenDep

@@ -15,13 +15,14 @@ from typing import Annotated, Literal
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from backend.api.deps import ArtifactsDep, RunDep
+from backend.api.deps import ArtifactsDep, PublishedRunDep
 from backend.api.routes.filters import (
     ERRORS,
     MAX_INDEX,
     PNG_ERRORS,
     FilterIndex,
     ImageIndex,
+    assigned_mask,
     check_filter,
     check_image,
     check_layer,
@@ -43,8 +44,6 @@ from backend.rendering import (
     scaled_rf_overlay,
 )
 from backend.schemas import ContactSheet
-from partlens.models.checkpoint import read_checkpoint_meta
-from partlens.nn import template_shapes
 from partlens.store import RunArtifacts
 from partlens.store.features_manifest import FeaturesManifest
 
@@ -143,7 +142,7 @@ def render_sheet(
 
 @router.get("/sheet.png", response_class=Response, responses=PNG_ERRORS)
 async def sheet_png(
-    run: RunDep, artifacts: ArtifactsDep, request: Request, layer: str, params: SheetDep
+    run: PublishedRunDep, artifacts: ArtifactsDep, request: Request, layer: str, params: SheetDep
 ) -> Response:
     """A page of the layer's filters as one PNG, ``columns * tile`` wide and ``rows * tile``
     high, one tile per filter (its top image with its overlay) in the order of ``sort``;
@@ -167,7 +166,7 @@ async def sheet_png(
 
 @router.get("/sheet.json", response_model=ContactSheet, responses=ERRORS)
 async def sheet_json(
-    run: RunDep, artifacts: ArtifactsDep, request: Request, layer: str, params: SheetDep
+    run: PublishedRunDep, artifacts: ArtifactsDep, request: Request, layer: str, params: SheetDep
 ) -> Response:
     """The filters of ``sheet.png``'s tiles in row-major order and its geometry: the tile at
     pixel (x, y) shows ``filters[(y // tile) * columns + x // tile]``."""
@@ -189,21 +188,6 @@ async def sheet_json(
     return await cached_response(
         request, artifacts, [manifest_path(artifacts)], render, media_type="application/json"
     )
-
-
-def assigned_mask(artifacts: RunArtifacts, fmap: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
-    """The template shape T_mu_hat the forward pass masks ``fmap`` with (``partlens.nn``:
-    mu_hat = argmax, the model's beta and norm; the defaults when no model is published)."""
-    try:
-        options = read_checkpoint_meta(artifacts.model_dir).get("options", {})
-    except (FileNotFoundError, ValueError):
-        options = {}
-    h, w = fmap.shape
-    shapes = template_shapes(
-        h, w, beta=float(options.get("beta", 4.0)), norm=str(options.get("norm", "l1"))
-    )
-    row, col = divmod(int(fmap.argmax()), w)
-    return shapes[row * w + col].numpy(), (row, col)
 
 
 def render_panel(
@@ -240,7 +224,7 @@ def render_panel(
 
 @router.get("/filters/{filter_index}/panel.png", response_class=Response, responses=PNG_ERRORS)
 async def panel_png(
-    run: RunDep,
+    run: PublishedRunDep,
     artifacts: ArtifactsDep,
     request: Request,
     layer: str,
@@ -267,7 +251,7 @@ async def panel_png(
 
 @router.get("/filters/{filter_index}/map.npy", response_class=Response, responses={**NPY, **ERRORS})
 async def map_npy(
-    run: RunDep,
+    run: PublishedRunDep,
     artifacts: ArtifactsDep,
     request: Request,
     layer: str,

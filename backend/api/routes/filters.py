@@ -17,17 +17,18 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
-from backend.api.deps import ArtifactsDep, RunDep
+from backend.api.deps import ArtifactsDep, PublishedRunDep
 from backend.api.routes.metrics import run_metrics
 from backend.core.caching import NOT_MODIFIED, cached_response, json_body
 from backend.rendering import load_png, overlay, png_bytes, rf_region_overlay
 from backend.schemas import (
     FeaturesPublic,
     FilterActivation,
-    FilterSummary,
     LayerPublic,
     TopImages,
 )
+from partlens.models.checkpoint import read_checkpoint_meta
+from partlens.nn import template_shapes
 from partlens.store import RunArtifacts
 from partlens.store.artifacts import MissingImagesError
 from partlens.store.features_manifest import FeaturesManifest, UnsupportedFeaturesError
@@ -122,7 +123,7 @@ def manifest_path(artifacts: RunArtifacts) -> pathlib.Path:
 
 
 @router.get("/features", response_model=FeaturesPublic, responses=ERRORS)
-async def features(run: RunDep, artifacts: ArtifactsDep, request: Request) -> Response:
+async def features(run: PublishedRunDep, artifacts: ArtifactsDep, request: Request) -> Response:
     """The layers whose feature maps were precomputed, with their shapes."""
     manifest = published_manifest(artifacts, run.id)
 
@@ -148,7 +149,7 @@ async def features(run: RunDep, artifacts: ArtifactsDep, request: Request) -> Re
 
 @router.get("/images/{image}.png", response_class=Response, responses=PNG_ERRORS)
 async def image_png(
-    run: RunDep,
+    run: PublishedRunDep,
     artifacts: ArtifactsDep,
     request: Request,
     image: Annotated[int, Path(ge=0, le=MAX_INDEX)],
@@ -171,27 +172,43 @@ def filter_map(artifacts: RunArtifacts, layer: str, filter_index: int, image: in
     return np.asarray(artifacts.filter_maps(layer, filter_index)[image], dtype=np.float32)
 
 
+def assigned_mask(artifacts: RunArtifacts, fmap: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """The template shape T_mu_hat the forward pass masks ``fmap`` with (``partlens.nn``:
+    mu_hat = argmax, the model's beta and norm; the defaults when no model is published)."""
+    try:
+        options = read_checkpoint_meta(artifacts.model_dir).get("options", {})
+    except (FileNotFoundError, ValueError):
+        options = {}
+    h, w = fmap.shape
+    shapes = template_shapes(
+        h, w, beta=float(options.get("beta", 4.0)), norm=str(options.get("norm", "l1"))
+    )
+    row, col = divmod(int(fmap.argmax()), w)
+    return shapes[row * w + col].numpy(), (row, col)
+
+
 @router.get(
     "/layers/{layer}/filters/{filter_index}/activation",
     response_model=FilterActivation,
     responses=ERRORS,
 )
 async def activation(
-    run: RunDep,
+    run: PublishedRunDep,
     artifacts: ArtifactsDep,
     request: Request,
     layer: str,
     filter_index: FilterIndex,
     image: ImageIndex = 0,
 ) -> Response:
-    """Filter ``filter_index``'s map on one image, its argmax unit (mu_hat) and global max."""
+    """Filter ``filter_index``'s map x on one image, its argmax unit mu_hat, the filter's
+    global max, the mask T_mu_hat the forward pass applies and the masked map relu(x * T)."""
     manifest = published_manifest(artifacts, run.id)
     check_filter(manifest, layer, filter_index)
     check_image(manifest, image)
 
     def render() -> bytes:
         fmap = filter_map(artifacts, layer, filter_index, image)
-        row, col = np.unravel_index(int(fmap.argmax()), fmap.shape)
+        mask, (row, col) = assigned_mask(artifacts, fmap)
         return json_body(
             FilterActivation(
                 run_id=run.id,
@@ -199,38 +216,12 @@ async def activation(
                 filter=filter_index,
                 image=image,
                 map=fmap.round(5).tolist(),
-                argmax=(int(row), int(col)),
+                argmax=[int(row), int(col)],
                 max=float(fmap.max()),
                 filter_max=float(artifacts.filter_stats(layer).peak[filter_index]),
+                mask=mask.round(5).tolist(),
+                masked=np.maximum(fmap * mask, 0.0).round(5).tolist(),
             )
-        )
-
-    return await cached_response(
-        request, artifacts, [manifest_path(artifacts)], render, media_type=JSON
-    )
-
-
-@router.get("/layers/{layer}/filters", response_model=list[FilterSummary], responses=ERRORS)
-async def layer_filters(
-    run: RunDep, artifacts: ArtifactsDep, request: Request, layer: str
-) -> Response:
-    """Every filter of ``layer`` with the image it fires most on, that peak and where."""
-    check_layer(published_manifest(artifacts, run.id), layer)
-
-    def render() -> bytes:
-        stats = artifacts.filter_stats(layer)
-        return json_body(
-            [
-                FilterSummary(
-                    filter=f,
-                    top_image=int(stats.argmax_image[f]),
-                    peak=float(stats.peak[f]),
-                    argmax=(int(stats.argmax_unit[f, 0]), int(stats.argmax_unit[f, 1])),
-                    mean=float(stats.mean[f]),
-                    mean_max=float(stats.mean_max[f]),
-                )
-                for f in range(len(stats.peak))
-            ]
         )
 
     return await cached_response(
@@ -242,7 +233,7 @@ async def layer_filters(
     "/layers/{layer}/filters/{filter_index}/top", response_model=TopImages, responses=ERRORS
 )
 async def top_images(
-    run: RunDep,
+    run: PublishedRunDep,
     artifacts: ArtifactsDep,
     request: Request,
     layer: str,
@@ -258,7 +249,7 @@ async def top_images(
             TopImages(
                 images=[int(i) for i in images],
                 peaks=[float(p) for p in peaks],
-                argmax=[(int(r), int(c)) for r, c in units],
+                argmax=[[int(r), int(c)] for r, c in units],
             )
         )
 
@@ -305,7 +296,7 @@ def render_overlay(
     responses=PNG_ERRORS,
 )
 async def overlay_png(
-    run: RunDep,
+    run: PublishedRunDep,
     artifacts: ArtifactsDep,
     request: Request,
     layer: str,

@@ -8,6 +8,8 @@ ETags (``backend.core.caching``).
 
 from __future__ import annotations
 
+import csv
+import io
 from functools import lru_cache
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -15,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.deps import ArtifactsDep, RunDep, SessionDep, SettingsDep
+from backend.api.deps import ArtifactsDep, PublishedRunDep, SessionDep, SettingsDep
 from backend.core.caching import NOT_MODIFIED, cached_response, identity, json_body
 from backend.schemas import Comparison, ComparisonSide, LayerSummary, RunMetrics
 from partlens.evaluation.schema import StaleMetricsError, load_run_metrics
@@ -35,6 +37,22 @@ STALE_RESPONSE: dict[int | str, dict[str, Any]] = {
     **NOT_MODIFIED,
 }
 JSON = "application/json"
+CSV_COLUMNS = [
+    "run_id",
+    "name",
+    "arch",
+    "kind",
+    "task",
+    "category",
+    "layer",
+    "top_layer",
+    "part_interpretability",
+    "part_interpretability_oracle",
+    "location_instability",
+    "location_instability_random",
+    "location_instability_oracle",
+    "accuracy_percent",
+]
 
 
 def load_metrics(artifacts: RunArtifacts, run_id: str) -> RunMetrics:
@@ -86,7 +104,7 @@ def summary(run: Run, metrics: RunMetrics) -> ComparisonSide:
 
 
 @router.get("/metrics", response_model=RunMetrics, responses=STALE_RESPONSE)
-async def get_metrics(run: RunDep, artifacts: ArtifactsDep, request: Request) -> Response:
+async def get_metrics(run: PublishedRunDep, artifacts: ArtifactsDep, request: Request) -> Response:
     """Every metric of the run's interpretable layers (schema: docs/interfaces.md)."""
     _require_evaluated(artifacts, run.id)
     return await cached_response(
@@ -100,7 +118,7 @@ async def get_metrics(run: RunDep, artifacts: ArtifactsDep, request: Request) ->
 
 @router.get("/comparison", response_model=Comparison, responses=STALE_RESPONSE)
 async def comparison(
-    run: RunDep,
+    run: PublishedRunDep,
     artifacts: ArtifactsDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -149,7 +167,7 @@ async def comparison(
     responses={200: {"content": {"image/png": {}}}, **STALE_RESPONSE},
 )
 async def heatmap_png(
-    run: RunDep,
+    run: PublishedRunDep,
     artifacts: ArtifactsDep,
     request: Request,
     category: Annotated[str, Path(min_length=1, max_length=200)],
@@ -167,3 +185,82 @@ async def heatmap_png(
     return await cached_response(
         request, artifacts, [artifacts.metrics_path, path], path.read_bytes, media_type="image/png"
     )
+
+
+def table_rows(run: Run, metrics: RunMetrics) -> list[list[object]]:
+    """One row per interpretable layer of a run: mean_f P_f, mean_f mean_k D_fk with their
+    references and the accuracy (in %), as the paper's tables report them."""
+    accuracy = None if metrics.accuracy is None else round(100.0 * metrics.accuracy, 4)
+    kind = "interpretable" if metrics.interpretable else "ordinary"
+    category = metrics.category if metrics.task == "single" else f"multi ({metrics.multi_loss})"
+    rows: list[list[object]] = []
+    for name, layer in metrics.layers.items():
+        parts, location = layer.part_interpretability, layer.location_instability
+        rows.append(
+            [
+                run.id,
+                run.name,
+                metrics.arch,
+                kind,
+                metrics.task,
+                category,
+                name,
+                name == metrics.top_layer,
+                parts.mean,
+                parts.oracle_reference,
+                location.mean,
+                location.random_reference,
+                location.oracle_reference,
+                accuracy,
+            ]
+        )
+    return rows
+
+
+def metrics_csv_body(pairs: list[tuple[Run, RunArtifacts]]) -> bytes:
+    """The CSV of ``table_rows`` of each (run, artifacts) in order; undefined values are empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for run, artifacts in pairs:
+        for row in table_rows(run, load_metrics(artifacts, run.id)):
+            writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue().encode()
+
+
+@router.get(
+    "/metrics.csv",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/csv": {}},
+            "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
+        },
+        **STALE_RESPONSE,
+    },
+)
+async def metrics_csv(
+    run: PublishedRunDep,
+    artifacts: ArtifactsDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+) -> Response:
+    """The paper-style table rows of the run (and of its twin once evaluated) as a CSV
+    download: one row per run and interpretable layer, columns ``CSV_COLUMNS``."""
+    _require_evaluated(artifacts, run.id)
+    pairs = [(run, artifacts)]
+    if run.twin_id is not None:
+        twin = await run_in_threadpool(session.get, Run, run.twin_id)
+        twin_artifacts = RunArtifacts(settings.runs_dir, run.twin_id)
+        if twin is not None and twin_artifacts.metrics_path.is_file():
+            pairs.append((twin, twin_artifacts))
+    response = await cached_response(
+        request,
+        artifacts,
+        [a.metrics_path for _, a in pairs],
+        lambda: metrics_csv_body(pairs),
+        media_type="text/csv",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{run.id}-metrics.csv"'
+    return response

@@ -9,11 +9,11 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
 
-from backend.api.deps import ArtifactsDep, RunDep, SessionDep, TokenDep
+from backend.api.deps import ArtifactsDep, RunDep, SessionDep, TokenDep, forget_run
 from backend.schemas import RunCreate, RunHistory, RunLog, RunPublic
 from partlens.assets import AssetError
 from partlens.assets.datasets import resolve_dataset_spec
-from partlens.assets.weights import resolve_weights
+from partlens.assets.weights import resolve_run_weights
 from partlens.runs.history import HISTORY_FILE, read_history
 from partlens.runs.runlog import LOG_FILE, read_log_tail
 from partlens.store import Run, RunStatus
@@ -33,12 +33,12 @@ def _resolved(body: RunCreate, request: Request) -> RunCreate:
     except AssetError as error:
         raise _field_error(("body", "dataset", "name"), error) from None
     update: dict = {"dataset": body.dataset.model_validate(dataset)}
-    # Always by name: a client never points the server at a file of its choosing.
-    if body.weights is not None:
-        try:
-            update.update(resolve_weights(body.model_dump(), sessions))
-        except AssetError as error:
-            raise _field_error(("body", "weights"), error) from None
+    # Always by name: a client never points the server at a file of its choosing. A built-in
+    # run that names none starts from the shipped backbone that fits it, if any.
+    try:
+        update.update(resolve_run_weights(body.model_dump(), sessions))
+    except AssetError as error:
+        raise _field_error(("body", "weights"), error) from None
     return body.model_copy(update=update)
 
 
@@ -157,9 +157,12 @@ def cancel_run(run: RunDep, session: SessionDep, _: TokenDep) -> Run:
 
 
 @router.delete("/{run_id}", status_code=204, responses={404: {}, 409: {}, 401: {}})
-def delete_run(run: RunDep, session: SessionDep, artifacts: ArtifactsDep, _: TokenDep) -> Response:
+def delete_run(
+    run: RunDep, session: SessionDep, artifacts: ArtifactsDep, request: Request, _: TokenDep
+) -> Response:
     """Delete a finished run with its artifacts (409 while it is queued or running: cancel it
-    first); its twin stays, unlinked."""
+    first); its twin stays, unlinked. Its cached responses go too: the memory ones here, the
+    disk ones (``runs/<id>/cache/``) with its folder."""
     if run.status not in FINISHED_STATUSES:
         raise HTTPException(
             status_code=409, detail=f"run {run.id!r} is {run.status}: cancel it first"
@@ -172,4 +175,5 @@ def delete_run(run: RunDep, session: SessionDep, artifacts: ArtifactsDep, _: Tok
     session.commit()
     # The row goes first: a reader never finds a run whose folder is half deleted.
     shutil.rmtree(artifacts.root, ignore_errors=True)
+    forget_run(request.app, run.id)
     return Response(status_code=204)

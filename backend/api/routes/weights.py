@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 
 from backend.api.deps import SessionFactoryDep, SettingsDep, TokenDep
+from backend.schemas import ErrorMessage
 from partlens.assets import NAME_PATTERN, AssetError
 from partlens.assets.weights import WeightsPublic, list_weights, register_weights_bytes
 
@@ -28,7 +29,9 @@ def weights(sessions: SessionFactoryDep) -> list[WeightsPublic]:
     responses={
         401: {"description": "Token required"},
         409: {"description": "Name in use"},
+        400: {"model": ErrorMessage, "description": "Malformed multipart body"},
         413: {"description": "File too large"},
+        422: {"model": ErrorMessage, "description": "Invalid form, or not weights of arch"},
     },
 )
 def add_weights(

@@ -2,8 +2,11 @@
 
 An animal is built in its own model frame (torso centred at the origin, facing +x, y down,
 torso half-length about 1). Categories differ only in the shapes and proportions of parts
-(head shape, ears, horns, beak, neck and leg length, tail); colours are chosen elsewhere,
-independently of the category. Points are complex numbers x + iy while the body is laid out
+(head shape, ears, horns, beak, neck and leg length, tail, feet); colours are chosen
+elsewhere, independently of the category. Each part also carries local details of its own
+(`partlens.data.builtin.details`: eyes, noses, inner ears, feet, knee patches, tufts, bands)
+and its own look: a coat pattern on the torso, a finer limb pattern on legs and tail, a plain
+face on the head. Points are complex numbers x + iy while the body is laid out
 (see `partlens.data.builtin.geometry`); all polygons are then built in one pass.
 """
 
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from partlens.data.builtin import details as dt
 from partlens.data.builtin.geometry import Polygon, Shapes, affine, apply, direction, polyline_point
 
 PART_NAMES: tuple[str, ...] = ("head", "torso", "front_legs", "back_legs", "tail")
@@ -47,6 +51,7 @@ class BodyPlan:
     beak: bool = False
     wing: bool = False
     woolly: bool = False
+    feet: str = "paws"  # "hooves" | "paws" | "claws" (see details.FOOT_STYLES)
 
 
 BODY_PLANS: dict[str, BodyPlan] = {
@@ -59,6 +64,7 @@ BODY_PLANS: dict[str, BodyPlan] = {
         tail=((0.8, 1.0), 0.14, 0.36, (-0.4, 0.3), (-0.1, 0.1)),
         beak=True,
         wing=True,
+        feet="claws",
     ),
     "cat": BodyPlan(
         torso=((0.95, 1.05), (0.38, 0.45)),
@@ -87,6 +93,7 @@ BODY_PLANS: dict[str, BodyPlan] = {
         legs=(2, (1.45, 1.7), (0.13, 0.16), 0.68),
         tail=((1.0, 1.2), 0.17, 0.22, (-1.3, -0.8), (-0.1, 0.1)),
         ears="pointed",
+        feet="hooves",
     ),
     "cow": BodyPlan(
         torso=((1.0, 1.1), (0.55, 0.62)),
@@ -98,6 +105,7 @@ BODY_PLANS: dict[str, BodyPlan] = {
         muzzle=(0.3, 0.2),
         ears="side",
         horns=True,
+        feet="hooves",
     ),
     "sheep": BodyPlan(
         torso=((0.8, 0.9), (0.45, 0.52)),
@@ -108,6 +116,7 @@ BODY_PLANS: dict[str, BodyPlan] = {
         tail=((0.5, 0.6), 0.22, 0.2, (-1.0, -0.4), (-0.1, 0.1)),
         ears="side",
         woolly=True,
+        feet="hooves",
     ),
 }
 
@@ -117,8 +126,15 @@ class Piece:
     """A polygon of one part, painted with one of the instance's looks."""
 
     part: str
-    look: str  # "body" (patterned), "accent" (plain second colour), "shade" (darker body)
+    # "body" (coat pattern), "shade" (darker coat), "limb" / "limb_shade" (limb pattern),
+    # "face", "accent" (plain colours), "dark" / "light" (a detail: see details.DETAIL_LOOKS)
+    look: str
     span: slice  # the polygon's rows of `Animal.vertices`
+
+    @property
+    def detail(self) -> bool:
+        """Whether this piece is a local detail lying inside its part's other pieces."""
+        return self.look in dt.DETAIL_LOOKS
 
 
 @dataclass
@@ -172,7 +188,9 @@ def _legs(
             swing = rng.uniform(-0.4, 0.4)
             knee = rng.uniform(-0.5, 0.5) if part == "back_legs" else rng.uniform(-0.3, 0.6)
             joints, capsules = _limb(shapes, root + offset, length, radius, swing, knee)
-            pieces = [(part, "body" if is_near else "shade", k) for k in capsules]
+            pieces = [(part, "limb" if is_near else "limb_shade", k) for k in capsules]
+            details = dt.leg_details(rng, shapes, joints, radius, plan.feet)
+            pieces += [(part, look, k) for look, k in details]
             (near if is_near else far).extend(pieces)
             if is_near:
                 landmarks[landmark] = polyline_point(joints, 0.62)
@@ -191,9 +209,10 @@ def _tail(
         heading -= curl  # curl bends the tail upward along its length
     radii = [root_r + k * (tip_r - root_r) / 3 for k in range(4)]
     pieces = [
-        ("tail", "body", shapes.capsule(joints[k], joints[k + 1], radii[k], radii[k + 1]))
+        ("tail", "limb", shapes.capsule(joints[k], joints[k + 1], radii[k], radii[k + 1]))
         for k in range(3)
     ]
+    pieces += [("tail", look, k) for look, k in dt.tail_details(rng, shapes, joints, radii)]
     return pieces, polyline_point(joints, 0.62)
 
 
@@ -201,13 +220,15 @@ def _head(rng: np.random.Generator, shapes: Shapes, plan: BodyPlan, centre: comp
     hrx, hry, tilt_range = plan.head
     tilt = _u(rng, tilt_range)
     behind: _Draft = []
-    front: _Draft = [("head", "body", shapes.ellipse(centre, hrx, hry, tilt))]
+    front: _Draft = [("head", "face", shapes.ellipse(centre, hrx, hry, tilt))]
     forward = complex(math.cos(tilt), math.sin(tilt))
     up = complex(math.sin(tilt), -math.cos(tilt))
+    nose = None if plan.beak else dt.head_nose(centre, hrx, hry, forward)
     if plan.muzzle is not None:
         length, radius = plan.muzzle
         tip = centre + forward * (hrx + length * rng.uniform(0.8, 1.1))
-        front.append(("head", "body", shapes.capsule(centre, tip, hry * 0.9, radius)))
+        front.append(("head", "face", shapes.capsule(centre, tip, hry * 0.9, radius)))
+        nose = (tip, radius)
     if plan.beak:
         base = centre + forward * hrx * 0.8
         tip = centre + forward * (hrx + rng.uniform(0.35, 0.5))
@@ -219,7 +240,8 @@ def _head(rng: np.random.Generator, shapes: Shapes, plan: BodyPlan, centre: comp
             root = ear_base + forward * hrx * shift
             tip = root + up * rng.uniform(0.3, 0.42) + forward * rng.uniform(-0.12, 0.08)
             outline = [root - forward * 0.14, tip, root + forward * 0.14]
-            behind.append(("head", "body", shapes.polygon(outline)))
+            behind.append(("head", "face", shapes.polygon(outline)))
+            behind += [("head", look, k) for look, k in dt.inner_ear(shapes, outline)]
     elif plan.ears == "floppy":
         root = centre - forward * hrx * 0.3 + up * hry * 0.5
         ear_angle = math.atan2(-up.imag, -up.real) + rng.uniform(-0.5, 0.1)
@@ -228,13 +250,14 @@ def _head(rng: np.random.Generator, shapes: Shapes, plan: BodyPlan, centre: comp
     elif plan.ears == "side":
         back = centre - forward * hrx * 0.45 + up * hry * 0.5
         ear = shapes.ellipse(back - forward * 0.15, 0.2, 0.09, tilt + 0.4)
-        behind.append(("head", "body", ear))
+        behind.append(("head", "face", ear))
     if plan.horns:
         for shift in (-0.25, 0.15):
             root = ear_base + forward * hrx * shift
             tip = root + up * rng.uniform(0.3, 0.45) + forward * rng.uniform(0.1, 0.25)
             behind.append(("head", "accent", shapes.capsule(root, tip, 0.07, 0.035)))
-    return behind + front
+    eyes = dt.head_details(rng, shapes, centre, (hrx, hry), (forward, up), nose)
+    return behind + front + [("head", look, k) for look, k in eyes]
 
 
 def build_animal(category: str, rng: np.random.Generator) -> Animal:

@@ -6,14 +6,24 @@ import numpy as np
 import torch
 
 from partlens.data.builtin.animals import BODY_PLANS, LANDMARK_NAMES, PART_NAMES
+from partlens.data.builtin.objects import OBJECT_KINDS
 from partlens.data.builtin.render import render_scene
 from partlens.data.dataset import SPLITS, PartDataset, register_dataset
 from partlens.data.transforms import flip_sample
 from partlens.data.types import Sample
 
 BUILTIN_CATEGORIES: tuple[str, ...] = tuple(BODY_PLANS)
+# Bumped whenever the images a (seed, split, index) gives change: pretrained backbones record
+# the version they were trained on, and a test compares the shipped one's with this.
+GENERATOR_VERSION = 2
 DEFAULT_SIZES = {"train": 1200, "test": 400}
 BACKGROUND = "background"
+
+
+def negative_kinds(category: str) -> list[str]:
+    """One turn of the single-category negatives of `category`, in the order they cycle: the
+    other animals, the non-animal objects, then background."""
+    return [c for c in BUILTIN_CATEGORIES if c != category] + list(OBJECT_KINDS) + [BACKGROUND]
 
 
 @register_dataset("builtin", needs_root=False)
@@ -26,10 +36,13 @@ class BuiltinDataset(PartDataset):
     `tiny` CNN learns the task in a few thousand images (see bench/dataset.py).
 
     Single-category (`task="single"`): categories == ["negative", category]; a share
-    `positive_fraction` of samples are crops of `category` (label 1), the rest are crops of the
-    other categories and of background, in equal turns (label 0). Multi-category: objects only,
-    label = index into `categories`, balanced. Negatives and positives are interleaved by a
-    seeded permutation, so any prefix is mixed.
+    `positive_fraction` of samples are crops of `category` (label 1), the rest (label 0) are
+    negatives as the paper's are "images of other categories": in equal turns, crops of each
+    other animal category, of each non-animal object kind (OBJECT_KINDS: vehicle, chair, table,
+    plant; no part masks, no landmarks) and of background. With six animals that is 5 animals,
+    4 objects and 1 background in every 10 negatives (`negative_kinds`). Multi-category:
+    animals only, label = index into `categories`, balanced. Negatives and positives are
+    interleaved by a seeded permutation, so any prefix is mixed.
     """
 
     def __init__(
@@ -66,7 +79,7 @@ class BuiltinDataset(PartDataset):
         order = np.random.default_rng([seed, SPLITS.index(split), 1]).permutation(size)
         if task == "single":
             self.categories = ["negative", category]
-            negatives = [c for c in BUILTIN_CATEGORIES if c != category] + [BACKGROUND]
+            negatives = negative_kinds(category)
             n_pos = round(positive_fraction * size)
             kinds = [category] * n_pos + [
                 negatives[k % len(negatives)] for k in range(size - n_pos)
@@ -91,8 +104,8 @@ class BuiltinDataset(PartDataset):
         index = self._check_index(index)
         kind = self._kinds[index]
         rng = np.random.default_rng([self.seed, SPLITS.index(self.split), 0, index])
-        category = None if kind == BACKGROUND else kind
-        scene = render_scene(category, self.image_size, rng, self.framing)
+        figure = None if kind == BACKGROUND else kind
+        scene = render_scene(figure, self.image_size, rng, self.framing)
         masks = {name: scene.part_map == k + 1 for k, name in enumerate(PART_NAMES)}
         sample = Sample(
             image=scene.image,

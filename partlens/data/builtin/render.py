@@ -1,10 +1,10 @@
-"""Render one built-in scene: cluttered background, an optional animal, an optional occluder.
+"""Render one built-in scene: cluttered background, an optional figure (an animal or a
+non-animal object), an optional occluder.
 
-All polygons go through one 2x3 affine map from the animal's model frame to pixels and are
+All polygons go through one 2x3 affine map from the figure's model frame to pixels and are
 filled by PIL into a single code map (part and look of the top polygon at each pixel);
-colours, textures, part masks and landmark visibility are then read from that map with
-vectorised numpy and PIL, so no Python loop touches single pixels. Texture fields are built
-from 1-D factors (small matrix products), never evaluated pixel by pixel.
+colours, textures (`partlens.data.builtin.looks`), part masks and landmark visibility are then
+read from that map with vectorised numpy and PIL, so no Python loop touches single pixels.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from numpy.typing import NDArray
 from PIL import Image, ImageChops, ImageDraw
 
 from partlens.data.builtin import geometry as geo
+from partlens.data.builtin import looks as lk
 from partlens.data.builtin.animals import LANDMARK_PARTS, PART_NAMES, Animal, build_animal
+from partlens.data.builtin.objects import OBJECT_KINDS, OBJECT_PART, build_object
 
 # Object scale in the uncropped scene (share of the image side): a 2x range of object sizes.
 SCENE_SCALE: tuple[float, float] = (0.35, 0.7)
@@ -29,35 +31,34 @@ MAX_ROTATION = 0.26  # radians, about 15 degrees
 
 # Difficulty knobs (see bench/dataset.py for what they do to a from-scratch CNN).
 DISTRACTORS: tuple[int, int] = (2, 6)  # distractor shapes per scene, [low, high)
-DISTRACTOR_COAT_SHARE = 0.35  # share of distractors painted with the animal's coat
-COAT_KINDS: tuple[str, ...] = ("plain", "stripes", "spots", "patches")
-MIN_CONTRAST = 100.0  # least RGB distance (0-255 scale) between coat colours and ground colours
-# How far a pattern's second colour lies from its first, toward an independent random colour
-# (1: independent, 0: no visible pattern), for the animal's coat and for the ground.
-COAT_CONTRAST = 0.35
-GROUND_CONTRAST = 0.35
+# Shares of distractors painted with the animal's coat, its limbs' pattern, the accent and a
+# part detail's dark colour (the rest: swapped ground), so no look alone marks a part.
+DISTRACTOR_LOOKS: tuple[tuple[int, float], ...] = (
+    (lk.COAT, 0.3),
+    (lk.LIMB, 0.15),
+    (lk.ACCENT, 0.1),
+    (lk.DARK, 0.05),
+)
 # "crop" framing: the object's long side fills the image; the short side is stretched by at
 # most this factor (1: keep the aspect ratio; inf: fill the square as the paper's crop-and-
 # resize does). Proportions are the category cue, and stretching them away made the
 # multi-category task much harder; a little stretch keeps thin parts (legs, tails) large.
 CROP_MAX_STRETCH = 1.3
 
-
-# Looks of a polygon: its first and second colour, mixed by a texture field; looks from _COAT
-# on use the coat's texture (in the animal's frame), the others the ground's ("accent" has
-# two equal colours, so its texture does not show).
-_GROUND, _GROUND_SWAPPED, _ACCENT, _COAT, _SHADE = range(5)
 # Every polygon is filled with the code part | look << _PART_BITS, so the part map, texture
-# choice and colours are read off one code map with a mask, a comparison and two palettes.
+# choice and colours are read off one code map with a mask, a shift and two palettes.
 _PART_BITS = 3
-_PIECE_LOOKS = {"body": _COAT, "shade": _SHADE, "accent": _ACCENT}
+_COAT, _SHADE, _GROUND = lk.COAT, lk.SHADE, lk.GROUND
+# Part k of PART_NAMES is k + 1; a non-animal object's pixels are OBJECT_INDEX (no part mask).
 _PART_INDEX = {name: k + 1 for k, name in enumerate(PART_NAMES)}
-_GROUND_KINDS = ("stripes", "patches", "spots")
+OBJECT_INDEX = len(PART_NAMES) + 1
+_PART_INDEX[OBJECT_PART] = OBJECT_INDEX
 
 
 @dataclass
 class Scene:
-    """A rendered image with its per-pixel part index (0: no part, k + 1: PART_NAMES[k])."""
+    """A rendered image with its per-pixel part index (0: no figure, k + 1: PART_NAMES[k],
+    OBJECT_INDEX: a non-animal object)."""
 
     image: NDArray[np.uint8]  # [size, size, 3]
     part_map: NDArray[np.uint8]  # [size, size]
@@ -95,101 +96,6 @@ class _Canvas:
         for polygon, code in zip(self.polygons, self.codes, strict=True):
             draw.polygon(polygon, fill=code)
         return canvas
-
-
-@lru_cache(maxsize=8)
-def _pixel_centres(size: int) -> NDArray[np.float64]:
-    return np.arange(size, dtype=np.float64) + 0.5
-
-
-@lru_cache(maxsize=32)
-def _bilinear_weights(size: int, cells: int) -> NDArray[np.float32]:
-    # [size, cells] weights of PIL's bilinear upsampling (pixel centres aligned, edges clamped).
-    position = np.clip(_pixel_centres(size) * cells / size - 0.5, 0, cells - 1)
-    weights = 1.0 - np.abs(position[:, None] - np.arange(cells))
-    return np.maximum(weights, 0.0).astype(np.float32)
-
-
-def _colour(rng: np.random.Generator) -> NDArray[np.float32]:
-    return rng.uniform(15.0, 240.0, size=3).astype(np.float32)
-
-
-def _ground_colour(rng: np.random.Generator, *coat: NDArray[np.float32]) -> NDArray[np.float32]:
-    """A background colour at least MIN_CONTRAST away from every coat colour (a few tries), so
-    that the animal stands out from the ground while distractors may still share its coat."""
-    coat_points = [c.tolist() for c in coat]
-    for _ in range(16):
-        colour = _colour(rng)
-        if all(math.dist(colour.tolist(), c) >= MIN_CONTRAST for c in coat_points):
-            break
-    return colour
-
-
-def _smooth_noise(
-    rng: np.random.Generator, size: int, cells: int, scale: float, offset: float
-) -> NDArray[np.float32]:
-    """Blobby noise in [offset, offset + scale] (float32 [size, size]): a random `cells` x
-    `cells` grid upsampled bilinearly, as two small matrix products."""
-    weights = _bilinear_weights(size, cells)
-    grid = (scale * rng.random((cells, cells)) + offset).astype(np.float32)
-    return (weights @ grid @ weights.T).astype(np.float32, copy=False)
-
-
-def _wave_factors(
-    phase: NDArray[np.float64], size: int
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Factors (rows [S, 2], columns [2, S]) whose product is sin(a x + b y + c) over the pixel
-    centres (x, y), for phase = (a, b, c): sin(p + q) = sin p cos q + cos p sin q, so a wave
-    over the whole image costs one small matrix product instead of a sine per pixel."""
-    centres = _pixel_centres(size)
-    x, y = phase[0] * centres, phase[1] * centres + phase[2]
-    return np.stack([np.sin(y), np.cos(y)], axis=1), np.stack([np.cos(x), np.sin(x)])
-
-
-def _pattern(
-    rng: np.random.Generator, kind: str, to_pattern: NDArray[np.float64], size: int, period: float
-) -> NDArray[np.uint8]:
-    """Texture weight (uint8, 255 = second colour) of every pixel; the 2x3 map `to_pattern`
-    takes pixel centres to pattern coordinates (u, v), measured in units of `period`."""
-    if kind == "plain":
-        return np.zeros((size, size), dtype=np.uint8)
-    phase = (2 * np.pi / period) * to_pattern
-    if kind == "spots":  # sin(u) sin(v) > 0.55; the product of two rank-2 waves has rank 4
-        (rows_u, columns_u), (rows_v, columns_v) = (_wave_factors(p, size) for p in phase)
-        rows = (rows_u[:, :, None] * rows_v[:, None, :]).reshape(size, 4)
-        columns = (columns_u[:, None, :] * columns_v[None, :, :]).reshape(4, size)
-        waves = rows.astype(np.float32) @ columns.astype(np.float32)
-        return np.where(waves > 0.55, np.uint8(255), np.uint8(0))
-    if kind == "stripes":  # clip(0.5 + 2 sin(u), 0, 1) scaled to 0-255; the offset is a 3rd rank
-        rows, columns = _wave_factors(phase[0], size)
-        rows = np.hstack([510.0 * rows, np.full((size, 1), 127.5)])
-        columns = np.vstack([columns, np.ones((1, size))])
-        weight = rows.astype(np.float32) @ columns.astype(np.float32)
-    else:  # patches: blobby noise, contrast x4 around 0.5
-        weight = _smooth_noise(rng, size, int(rng.integers(3, 7)), 1020.0, -382.5)
-    return np.clip(weight, 0.0, 255.0, out=weight).astype(np.uint8)
-
-
-def _turn(angle: float) -> NDArray[np.float64]:
-    c, s = np.cos(angle), np.sin(angle)
-    return np.array([[c, s], [-s, c]])
-
-
-def _texture_fields(
-    rng: np.random.Generator, size: int, model_to_pixel: NDArray[np.float64], scale: float
-) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
-    """uint8 texture weights of the animal's coat (in its model frame, so it deforms with the
-    body) and of the background."""
-    to_model = geo.invert(model_to_pixel)
-    turn = _turn(rng.uniform(0, np.pi))
-    # rng.integers(n) draws exactly what rng.choice over n items draws, at a fifth of the cost.
-    coat_kind = COAT_KINDS[rng.integers(len(COAT_KINDS))]
-    coat = _pattern(rng, coat_kind, turn @ to_model, size, rng.uniform(0.25, 0.5))
-    turn = _turn(rng.uniform(0, np.pi))
-    ground_kind = _GROUND_KINDS[rng.integers(len(_GROUND_KINDS))]
-    period = size * scale * rng.uniform(0.1, 0.25)
-    ground = _pattern(rng, ground_kind, np.hstack([turn, np.zeros((2, 1))]), size, period)
-    return coat, ground
 
 
 def _random_shape(
@@ -254,7 +160,7 @@ def _lookup(codes: Image.Image, colours: NDArray[np.float32]) -> Image.Image:
 def _paint(
     rng: np.random.Generator,
     codes_image: Image.Image,
-    fields: tuple[NDArray[np.uint8], NDArray[np.uint8]],
+    fields: tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.uint8]],
     colours_a: NDArray[np.float32],
     colours_b: NDArray[np.float32],
 ) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
@@ -264,13 +170,12 @@ def _paint(
     size = codes_image.width
     codes = np.asarray(codes_image)
     part_map = codes & np.uint8((1 << _PART_BITS) - 1)
-    coat, ground = fields
-    weight = np.where(codes >= _COAT << _PART_BITS, coat, ground)
+    weight = lk.texture_weight(codes >> _PART_BITS, fields)
     colour_a = _lookup(codes_image, colours_a)
     colour_b = _lookup(codes_image, colours_b)
     mixed = Image.composite(colour_b, colour_a, Image.fromarray(weight))
     # Smooth illumination and sensor noise, so flat colours are not a shortcut either.
-    light = Image.fromarray(_smooth_noise(rng, size, 2, 0.35 * 255, 0.65 * 255).astype(np.uint8))
+    light = Image.fromarray(lk.smooth_noise(rng, size, 2, 0.35 * 255, 0.65 * 255).astype(np.uint8))
     # Blending over black is mixed * light / 255, a quarter cheaper than ImageChops.multiply.
     lit = Image.composite(mixed, _black(size), light)
     row, col = (int(v) for v in rng.integers(0, size, size=2))
@@ -290,34 +195,21 @@ def _place(
     return geo.apply(placement, posed), geo.compose(placement, pose)
 
 
-def _palette(rng: np.random.Generator) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """First and second colour of every look (_GROUND, _GROUND_SWAPPED, _ACCENT, _COAT,
-    _SHADE), each float32 [5, 3]."""
-    # Coat colours are drawn independently of the category: categories differ only in shape.
-    body, second, accent = _colour(rng), _colour(rng), _colour(rng)
-    second = body + np.float32(COAT_CONTRAST) * (second - body)
-    ground_a, ground_b = _ground_colour(rng, body, second), _ground_colour(rng, body, second)
-    ground_b = ground_a + np.float32(GROUND_CONTRAST) * (ground_b - ground_a)
-    shade = np.float32(0.65)
-    colours_a = np.stack([ground_a, ground_b, accent, body, shade * body])
-    colours_b = np.stack([ground_b, ground_a, accent, second, shade * second])
-    return colours_a, colours_b
-
-
 def _distractor_look(rng: np.random.Generator) -> int:
-    kind = rng.random()
-    if kind < DISTRACTOR_COAT_SHARE:
-        return _COAT
-    if kind < DISTRACTOR_COAT_SHARE + 0.15:
-        return _ACCENT
-    return _GROUND_SWAPPED
+    draw = rng.random()
+    for look, share in DISTRACTOR_LOOKS:
+        if draw < share:
+            return look
+        draw -= share
+    return lk.GROUND_SWAPPED
 
 
 def _clutter(
-    rng: np.random.Generator, size: int, unit: float, landmarks: NDArray[np.float64] | None
+    rng: np.random.Generator, size: int, unit: float, targets: NDArray[np.float64] | None
 ) -> tuple[geo.Shapes, list[int]]:
-    """Distractor shapes (with their looks) and, near a random landmark, maybe one occluder,
-    all in pixels; the occluder (if any) is the shape after the distractors."""
+    """Distractor shapes (with their looks) and, near a random target point (a landmark),
+    maybe one occluder, all in pixels; the occluder (if any) is the shape after the
+    distractors."""
     # Distractors share the animal's colours and coat, so colour/texture cannot find parts.
     shapes, looks = geo.Shapes(), []
     for _ in range(int(rng.integers(*DISTRACTORS))):
@@ -325,8 +217,8 @@ def _clutter(
         radius = unit * rng.uniform(0.25, 0.8)
         looks.append(_distractor_look(rng))
         _random_shape(rng, shapes, complex(*centre), radius)
-    if landmarks is not None and rng.random() < OCCLUSION_PROBABILITY:
-        target = landmarks[rng.integers(len(landmarks))]  # the draw of rng.choice, as above
+    if targets is not None and rng.random() < OCCLUSION_PROBABILITY:
+        target = targets[rng.integers(len(targets))]  # the draw of rng.choice, as above
         centre = target + rng.normal(0, 0.3 * unit, size=2)
         _random_shape(rng, shapes, complex(*centre), unit * rng.uniform(0.3, 0.5))
     return shapes, looks
@@ -354,42 +246,52 @@ def _part_bbox(part_map: NDArray[np.uint8]) -> tuple[float, float, float, float]
     return (float(cols[0]), float(rows[0]), float(cols[-1] + 1), float(rows[-1] + 1))
 
 
+def _figure(category: str, rng: np.random.Generator) -> Animal:
+    if category in OBJECT_KINDS:
+        return build_object(category, rng)
+    return build_animal(category, rng)
+
+
 def render_scene(
     category: str | None, size: int, rng: np.random.Generator, framing: str = "crop"
 ) -> Scene:
-    """Render one scene of `size` x `size` pixels; `category` None draws background only."""
+    """Render one scene of `size` x `size` pixels: `category` is a built-in animal, a
+    non-animal object kind (OBJECT_KINDS: no part masks, no landmarks, a bbox) or None
+    (background only)."""
     if framing not in ("crop", "scene"):
         raise ValueError(f"framing must be 'crop' or 'scene', got {framing!r}")
     scale = rng.uniform(*SCENE_SCALE)
-    colours_a, colours_b = _palette(rng)
+    colours_a, colours_b = lk.palette(rng)
     canvas = _Canvas(size)
 
-    animal = build_animal(category, rng) if category is not None else None
-    if animal is not None:
-        pixels, model_to_pixel = _place(rng, animal, size, framing)
+    figure = _figure(category, rng) if category is not None else None
+    if figure is not None:
+        pixels, model_to_pixel = _place(rng, figure, size, framing)
         (a, b, _), (c, d, _) = model_to_pixel.tolist()
         unit = math.sqrt(abs(a * d - b * c))  # pixels per model unit
     else:
         unit = size * scale / 3.5  # a typical animal is about 3.5 model units long
         model_to_pixel = np.array([[unit, 0.0, 0.0], [0.0, unit, 0.0]])
-    fields = _texture_fields(rng, size, model_to_pixel, scale)
+    fields = lk.texture_fields(rng, size, model_to_pixel, scale)
 
     # Distractors and the occluder are built together, in pixels; the canvas keeps the paint
-    # order: distractors, the animal, the occluder.
-    points = geo.apply(model_to_pixel, animal.landmarks) if animal is not None else None
-    scene, looks = _clutter(rng, size, unit, points)
+    # order: distractors, the figure, the occluder.
+    points = geo.apply(model_to_pixel, figure.landmarks) if figure is not None else None
+    # An object has no landmarks: its occluder aims at one of its vertices.
+    targets = pixels if figure is not None and not len(figure.landmarks) else points
+    scene, looks = _clutter(rng, size, unit, targets)
     vertices, spans = scene.build()
     distractors, occluders = spans[: len(looks)], spans[len(looks) :]
     canvas.add(vertices, distractors, [0] * len(distractors), looks)
-    if animal is not None:
-        pieces = animal.pieces
+    if figure is not None:
+        pieces = figure.pieces
         parts = [_PART_INDEX[piece.part] for piece in pieces]
-        piece_looks = [_PIECE_LOOKS[piece.look] for piece in pieces]
+        piece_looks = [lk.PIECE_LOOKS[piece.look] for piece in pieces]
         canvas.add(pixels, [piece.span for piece in pieces], parts, piece_looks)
     canvas.add(vertices, occluders, [0] * len(occluders), [_GROUND] * len(occluders))
 
     part_map, image = _paint(rng, canvas.fill(), fields, colours_a, colours_b)
-    if animal is None or points is None:
+    if figure is None or points is None:
         return Scene(image=image, part_map=part_map, landmarks={}, bbox=None)
-    landmarks = _visible_landmarks(animal, points, part_map)
+    landmarks = _visible_landmarks(figure, points, part_map)
     return Scene(image=image, part_map=part_map, landmarks=landmarks, bbox=_part_bbox(part_map))

@@ -76,6 +76,35 @@ def test_annotations_are_consistent():
             assert min(x1 - x0, y1 - y0) >= 0.4 * 64
 
 
+def test_single_category_negatives_mix_animals_objects_and_background():
+    from partlens.data.builtin.generator import OBJECT_KINDS, negative_kinds
+
+    turn = negative_kinds("dog")
+    assert "dog" not in turn and turn[-1] == "background"
+    assert set(turn) == set(BUILTIN_CATEGORIES) - {"dog"} | set(OBJECT_KINDS) | {"background"}
+    data = load_dataset("builtin", "test", 64, category="dog", size=40)
+    kinds = Counter(data[i].category for i in range(len(data)) if data[i].label == 0)
+    assert sum(kinds.values()) == 20
+    assert sum(kinds[k] for k in OBJECT_KINDS) == 8 and kinds["background"] == 2
+    # Multi-category keeps the animals only.
+    multi = load_dataset("builtin", "test", 64, task="multi", size=24)
+    assert {multi[i].category for i in range(len(multi))} == set(BUILTIN_CATEGORIES)
+
+
+def test_object_negatives_have_a_bbox_but_no_part_masks_or_landmarks():
+    from partlens.data.builtin.generator import OBJECT_KINDS
+
+    data = load_dataset("builtin", "test", 64, category="cat", size=40)
+    objects = [data[i] for i in range(len(data)) if data[i].category in OBJECT_KINDS]
+    assert {s.category for s in objects} == set(OBJECT_KINDS)
+    for s in objects:
+        assert s.label == 0 and s.landmarks == {}
+        assert set(s.part_masks) == set(data.part_names)
+        assert not any(mask.any() for mask in s.part_masks.values())
+        x0, y0, x1, y1 = s.bbox
+        assert max(x1 - x0, y1 - y0) >= 0.85 * 64
+
+
 def test_background_negatives_have_no_parts():
     data = load_dataset("builtin", "test", 64, size=24)
     backgrounds = [data[i] for i in range(len(data)) if data[i].category == "background"]

@@ -160,3 +160,25 @@ def test_canvas_paints_later_polygons_on_top():
 def test_bad_arguments_raise(category, framing, error):
     with pytest.raises(ValueError, match=error):
         _render(category, 0, framing=framing)
+
+
+@pytest.mark.parametrize("kind", render.OBJECT_KINDS)
+def test_object_scenes_have_an_object_mask_and_bbox_but_no_parts(kind):
+    for seed in range(3):
+        scene = _render(kind, seed)
+        # Object pixels carry OBJECT_INDEX, which no part mask contains; no landmarks.
+        assert set(np.unique(scene.part_map)) <= {0, render.OBJECT_INDEX}
+        object_mask = scene.part_map == render.OBJECT_INDEX
+        assert object_mask.sum() >= 0.1 * 64 * 64 and scene.landmarks == {}
+        rows, cols = np.nonzero(object_mask)
+        x0, y0, x1, y1 = (float(cols.min()), float(rows.min()), cols.max() + 1.0, rows.max() + 1.0)
+        assert scene.bbox == (x0, y0, x1, y1)
+        # Crops frame objects as they frame animals: the long side fills the image.
+        assert max(x1 - x0, y1 - y0) >= 0.85 * 64
+
+
+def test_objects_are_deterministic_and_unknown_kinds_raise():
+    assert _same(_render("vehicle", 2), _render("vehicle", 2))
+    assert not _same(_render("vehicle", 2), _render("vehicle", 3))
+    with pytest.raises(ValueError, match="unknown built-in object"):
+        render.build_object("spaceship", np.random.default_rng(0))

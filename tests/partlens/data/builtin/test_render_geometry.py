@@ -2,7 +2,7 @@ import numpy as np
 from PIL import Image
 
 from partlens.data.builtin import geometry as geo
-from partlens.data.builtin import render
+from partlens.data.builtin import looks
 
 
 def test_shapes_build_vertices_and_spans_in_add_order():
@@ -39,16 +39,16 @@ def test_factorised_patterns_match_per_pixel_formulas():
     xs, ys = np.meshgrid(np.arange(size) + 0.5, np.arange(size) + 0.5)
     u, v = (2 * np.pi / period * (m[0] * xs + m[1] * ys + m[2]) for m in to_pattern)
     rng = np.random.default_rng(0)
-    stripes = render._pattern(rng, "stripes", to_pattern, size, period).astype(int)
+    stripes = looks.pattern(rng, "stripes", to_pattern, size, period).astype(int)
     expected = (np.clip(0.5 + 2 * np.sin(u), 0, 1) * 255).astype(int)
     assert np.abs(stripes - expected).max() <= 1
-    spots = render._pattern(rng, "spots", to_pattern, size, period)
+    spots = looks.pattern(rng, "spots", to_pattern, size, period)
     assert ((spots == 255) == (np.sin(u) * np.sin(v) > 0.55)).mean() > 0.999
 
 
 def test_bilinear_weights_match_pil_resize():
     grid = np.random.default_rng(1).random((4, 4)) * 255
     resized = Image.fromarray(grid.astype(np.uint8)).resize((40, 40), Image.Resampling.BILINEAR)
-    weights = render._bilinear_weights(40, 4)
+    weights = looks.bilinear_weights(40, 4)
     ours = weights @ grid.astype(np.uint8).astype(np.float32) @ weights.T
     assert np.abs(ours - np.asarray(resized)).max() <= 1.0

@@ -1,0 +1,115 @@
+"""The dataset page: a page of a split's samples with part masks or landmarks drawn."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from dash import dcc, html
+
+from frontend import urls
+
+PAGE_SIZE = 24
+OVERLAY_LABELS = {"none": "image only", "masks": "part masks", "landmarks": "landmarks"}
+
+
+def _pills(page: urls.DatasetPage, label: str, options: dict[str, str], name: str) -> html.Div:
+    current = getattr(page, name)
+
+    def choose(value: str) -> str:
+        change: dict[str, Any] = {name: value, "offset": 0}
+        return replace(page, **change).url()
+
+    links = [
+        dcc.Link(
+            text,
+            href=choose(value),
+            className="pill active" if value == current else "pill",
+            id=f"dataset-{name}-{value}",
+        )
+        for value, text in options.items()
+    ]
+    return html.Div([html.Span(label, className="muted"), *links], className="pills")
+
+
+def summary_facts(dataset: dict[str, Any]) -> html.Dl:
+    """The dataset's format, categories, parts, landmarks and objects per split."""
+    summary = dataset.get("summary", {})
+    splits = summary.get("splits", {})
+    counts = ", ".join(f"{name} {split['objects']}" for name, split in splits.items())
+    facts = [
+        ("format", dataset.get("format", "")),
+        ("categories", ", ".join(dataset.get("categories", []))),
+        ("parts", ", ".join(summary.get("parts", [])) or "none"),
+        ("landmarks", ", ".join(summary.get("landmarks", [])) or "none"),
+        ("objects", counts),
+    ]
+    return html.Dl(
+        [item for k, v in facts for item in (html.Dt(k), html.Dd(v))], className="facts wide"
+    )
+
+
+def pager(page: urls.DatasetPage, shown: int, total: int) -> html.Div:
+    """Where this page lies in the split, with links to the pages around it."""
+    links: list[Any] = []
+    if page.offset > 0:
+        back = replace(page, offset=max(0, page.offset - PAGE_SIZE)).url()
+        links.append(dcc.Link("< previous", href=back, className="pill", id="dataset-prev"))
+    label = (
+        f"samples {page.offset + 1} to {page.offset + shown} of {total}"
+        if shown
+        else f"no samples of {total}"
+    )
+    links.append(html.Span(label, className="muted", id="dataset-count"))
+    if page.offset + shown < total:
+        ahead = replace(page, offset=page.offset + PAGE_SIZE).url()
+        links.append(dcc.Link("next >", href=ahead, className="pill", id="dataset-next"))
+    return html.Div(links, className="pills pager")
+
+
+def sample_figure(page: urls.DatasetPage, item: dict[str, Any]) -> html.Figure:
+    """One sample drawn with the page's overlay, captioned with its category and parts."""
+    image = urls.SampleImage(page.name, item["index"], page.split, page.overlay)
+    parts = ", ".join(item.get("parts", [])) or "no part masks"
+    marks = len(item.get("landmarks", []))
+    return html.Figure(
+        [
+            html.Img(src=image.url(), className="sample", alt=f"sample {item['index']}"),
+            html.Figcaption(
+                [
+                    html.Strong(f"#{item['index']} {item['category']}"),
+                    html.Br(),
+                    f"{parts} · {marks} landmarks",
+                ]
+            ),
+        ],
+        className="sample-cell",
+    )
+
+
+def dataset_view(
+    page: urls.DatasetPage, dataset: dict[str, Any], samples: dict[str, Any], names: list[str]
+) -> html.Div:
+    """The whole dataset page; ``names`` are every dataset the server knows (links)."""
+    others = [
+        dcc.Link(
+            name,
+            href=urls.DatasetPage(name).url(),
+            className="pill active" if name == page.name else "pill",
+        )
+        for name in names
+    ]
+    return html.Div(
+        [
+            html.H2(f"Dataset {page.name}"),
+            html.Div([html.Span("datasets", className="muted"), *others], className="pills"),
+            summary_facts(dataset),
+            _pills(page, "split", {"train": "train", "test": "test"}, "split"),
+            _pills(page, "draw", OVERLAY_LABELS, "overlay"),
+            pager(page, len(samples["items"]), samples["total"]),
+            html.Div(
+                [sample_figure(page, item) for item in samples["items"]], className="grid samples"
+            ),
+        ],
+        id="dataset-view",
+    )

@@ -1,0 +1,277 @@
+"""A layer's filter grid on the run page: one contact sheet (or one tile per filter when the
+order or filter is one the sheet does not draw), with sort, filter and paging links.
+
+Every control is a link to the same view with one value changed, so the address bar holds the
+grid's whole state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+from dash import dcc, html
+
+from frontend import urls
+from frontend.components.common import fmt
+
+SORT_LABELS: dict[urls.Sort, str] = {
+    "filter": "filter index",
+    "peak": "peak",
+    "mean": "mean activation",
+    "part_score": "P_f",
+    "instability": "D_f",
+}
+SHEET_COLUMNS = 10  # 10 tiles of 96 px fit the page's content width at 1200 px
+SHEET_TILE = 96
+SHEET_LIMIT = 512  # the API's largest sheet: a 512-filter layer appears at once
+TILE_LIMIT = 128  # one image per tile: a page stays quick to load
+
+
+class LayerPage(NamedTuple):
+    """A page of a layer's filters as the API lists them (in the page's order and filter)."""
+
+    items: list[dict[str, Any]]
+    total: int
+
+
+def shown_layer(layers: list[str], wanted: str | None) -> str:
+    """The layer the grid shows: ``wanted`` if the run has it, else the top one."""
+    # The top interpretable layer is the one the paper evaluates.
+    return wanted if wanted in layers else layers[-1]
+
+
+def uses_sheet(page: urls.RunPage) -> bool:
+    """Whether the contact sheet draws the page's grid: an order it knows and no filter."""
+    return page.sort in urls.SHEET_SORTS and page.part is None and page.category is None
+
+
+def page_size(page: urls.RunPage) -> int:
+    """How many filters one page of the grid shows."""
+    return SHEET_LIMIT if uses_sheet(page) else TILE_LIMIT
+
+
+def list_params(page: urls.RunPage) -> dict[str, Any]:
+    """The query of ``GET .../filters`` for the page's order, filter and page."""
+    query: dict[str, Any] = {"sort": page.sort, "offset": page.offset, "limit": page_size(page)}
+    query |= {"desc": 1} if page.desc else {}
+    return query | {
+        key: value for key, value in (("part", page.part), ("category", page.category)) if value
+    }
+
+
+def sheet_of(page: urls.RunPage, layer: str, total: int) -> urls.SheetImage:
+    """The contact sheet of the page's filters of ``layer``, in the page's order."""
+    limit = max(1, min(total - page.offset, SHEET_LIMIT))
+    sort = page.sort if page.sort in urls.SHEET_SORTS else "filter"
+    return urls.SheetImage(
+        page.run_id, layer, sort, page.desc, limit, SHEET_COLUMNS, SHEET_TILE, page.offset
+    )
+
+
+def _pills(
+    page: urls.RunPage, label: str, options: dict[str, Any], current: Any, name: str
+) -> html.Div:
+    """A row of links, each the page with ``name`` set to one option (offset back to 0)."""
+
+    def choose(value: Any) -> str:
+        change: dict[str, Any] = {name: value, "offset": 0}
+        return replace(page, **change).url()
+
+    links = [
+        dcc.Link(
+            text,
+            href=choose(value),
+            className="pill active" if value == current else "pill",
+            id=f"grid-{name}-{value if value is not None else 'any'}",
+        )
+        for value, text in options.items()
+    ]
+    return html.Div([html.Span(label, className="muted"), *links], className="pills")
+
+
+def layer_tabs(page: urls.RunPage, layers: list[str], active: str) -> html.Div:
+    """One link per layer of the run (keeping the sort); the shown one marked active."""
+    return _pills(page, "layer", {name: name for name in layers}, active, "layer")
+
+
+def sort_controls(page: urls.RunPage) -> html.Div:
+    """Links choosing the grid's order and direction, and its min-peak threshold."""
+    order = [
+        dcc.Link(
+            label,
+            href=replace(page, sort=key, offset=0).url(),
+            className="pill active" if key == page.sort else "pill",
+            id=f"grid-sort-{key}",
+        )
+        for key, label in SORT_LABELS.items()
+    ]
+    direction = "descending" if page.desc else "ascending"
+    flip = replace(page, desc=not page.desc, offset=0).url()
+    return html.Div(
+        [
+            html.Span("sort by", className="muted"),
+            *order,
+            dcc.Link(f"{direction} (flip)", href=flip, className="pill", id="grid-direction"),
+            html.Label(
+                [
+                    "grey out peak below ",
+                    dcc.Input(
+                        id="grid-min-peak",
+                        type="number",
+                        value=page.min_peak,
+                        debounce=True,
+                        step="any",
+                        placeholder="none",
+                    ),
+                ],
+                className="threshold",
+            ),
+        ],
+        className="pills sort",
+    )
+
+
+def filter_controls(page: urls.RunPage, parts: list[str], categories: list[str]) -> list[html.Div]:
+    """Links keeping only the filters whose best part (and target category) is one value."""
+    rows = []
+    if parts:
+        options: dict[Any, str] = {None: "any"} | {part: part for part in parts}
+        rows.append(_pills(page, "best part", options, page.part, "part"))
+    if len(categories) > 1:
+        options = {None: "any"} | {category: category for category in categories}
+        rows.append(_pills(page, "target category", options, page.category, "category"))
+    return rows
+
+
+def pager(page: urls.RunPage, shown: int, total: int) -> html.Div:
+    """Where this page lies among the layer's filters, with links to the pages around it."""
+    size = page_size(page)
+    first, last = page.offset + 1, page.offset + shown
+    links: list[Any] = []
+    if page.offset > 0:
+        back = replace(page, offset=max(0, page.offset - size)).url()
+        links.append(dcc.Link("< previous", href=back, className="pill", id="grid-prev"))
+    label = f"filters {first} to {last} of {total}" if shown else f"no filters of {total}"
+    links.append(html.Span(label, className="muted", id="grid-count"))
+    if last < total:
+        ahead = replace(page, offset=page.offset + size).url()
+        links.append(dcc.Link("next >", href=ahead, className="pill", id="grid-next"))
+    return html.Div(links, className="pills pager")
+
+
+def _title(item: dict[str, Any] | None, f: int) -> str:
+    """A tile's tooltip: the filter's figures the API lists."""
+    if item is None:
+        return f"filter {f}"
+    facts = [f"filter {f}", f"peak {fmt(item.get('peak'))}"]
+    if item.get("part_score") is not None:
+        facts.append(f"P_f {fmt(item['part_score'])} ({item.get('best_part') or 'no part'})")
+    if item.get("instability") is not None:
+        facts.append(f"D_f {fmt(item['instability'])}")
+    return " · ".join(facts)
+
+
+def _dimmed(page: urls.RunPage, item: dict[str, Any] | None) -> bool:
+    return page.min_peak is not None and item is not None and item["peak"] < page.min_peak
+
+
+def contact_sheet(
+    image_url: str,
+    sheet: dict[str, Any],
+    link: Callable[[int], tuple[str, str, bool]],
+    alt: str,
+) -> html.Div:
+    """A contact-sheet image with a transparent link over each tile: ``sheet`` is its
+    sheet.json, ``link(f)`` gives (href, tooltip, dimmed) of filter ``f``'s tile."""
+    side, columns = sheet["tile"], sheet["columns"]
+    links = []
+    for position, f in enumerate(sheet["filters"]):
+        row, col = divmod(position, columns)
+        href, title, dimmed = link(f)
+        style = {"left": f"{col * side}px", "top": f"{row * side}px"}
+        links.append(
+            dcc.Link(
+                html.Span(f"#{f}", className="tile-label"),
+                href=href,
+                className="cell dimmed" if dimmed else "cell",
+                style=style | {"width": f"{side}px", "height": f"{side}px"},
+                title=title,
+            )
+        )
+    size = {"width": f"{columns * side}px", "height": f"{sheet['rows'] * side}px"}
+    picture = html.Img(src=image_url, className="sheet-image", alt=alt)
+    return html.Div([picture, *links], className="grid sheet", style=size)
+
+
+def sheet_tiles(
+    page: urls.RunPage, layer: str, listed: LayerPage, sheet: dict[str, Any]
+) -> html.Div:
+    """The layer's contact sheet, each tile linking to its filter on its best image."""
+    summary = {item["filter"]: item for item in listed.items}
+
+    def link(f: int) -> tuple[str, str, bool]:
+        item = summary.get(f)
+        view = urls.FilterPage(page.run_id, layer, f, item["top_image"] if item else 0)
+        return view.url(), _title(item, f), _dimmed(page, item)
+
+    image = sheet_of(page, layer, listed.total)
+    return contact_sheet(image.url(), sheet, link, f"filters of {layer}")
+
+
+def image_tiles(page: urls.RunPage, layer: str, items: list[dict[str, Any]]) -> html.Div:
+    """One overlay image per filter of the page, each linking to its filter view."""
+    cells = []
+    for item in items:
+        f = item["filter"]
+        view = urls.FilterPage(page.run_id, layer, f, item["top_image"])
+        cells.append(
+            dcc.Link(
+                [
+                    html.Img(src=view.overlay_image().url(), alt=f"filter {f}"),
+                    html.Span(f"#{f}", className="tile-label"),
+                ],
+                href=view.url(),
+                className="cell tile dimmed" if _dimmed(page, item) else "cell tile",
+                title=_title(item, f),
+            )
+        )
+    return html.Div(cells, className="grid tiles")
+
+
+def filter_grid(
+    page: urls.RunPage,
+    layers: list[str],
+    layer: str,
+    listed: LayerPage,
+    sheet: dict[str, Any] | None,
+    choices: tuple[list[str], list[str]] = ([], []),
+) -> html.Div:
+    """The layer's grid: tabs, order and filter links, the pager and the tiles.
+
+    ``listed`` is the API's page of the layer's filters; ``sheet`` the sheet.json of the
+    contact sheet (None: the tiles are images of their own); ``choices`` the (parts,
+    categories) the filter links offer.
+    """
+    shown = len(sheet["filters"]) if sheet is not None else len(listed.items)
+    children: list[Any] = [
+        html.H3(f"Filters of {layer}"),
+        layer_tabs(page, layers, layer),
+        sort_controls(page),
+        *filter_controls(page, *choices),
+        pager(page, shown, listed.total),
+    ]
+    if page.min_peak is not None:
+        kept = sum(1 for item in listed.items if item["peak"] >= page.min_peak)
+        children.append(
+            html.P(
+                f"{kept} of these with peak ≥ {page.min_peak:g}", className="muted", id="grid-kept"
+            )
+        )
+    tiles = (
+        sheet_tiles(page, layer, listed, sheet)
+        if sheet is not None
+        else image_tiles(page, layer, listed.items)
+    )
+    return html.Div([*children, tiles])

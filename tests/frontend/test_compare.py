@@ -1,0 +1,134 @@
+"""The compare page on a fake API: any two runs, Fig. 6 on one scale, the same filter in both."""
+
+from __future__ import annotations
+
+from dash import html, no_update
+
+from frontend import urls
+from frontend.api_client import ApiError
+from frontend.components.heatmaps import shared_range
+from tests.frontend.fakes import (
+    by_id,
+    features_answer,
+    image_sources,
+    links,
+    metrics_answer,
+    of_type,
+    run_answer,
+    text,
+)
+
+
+def heat_answer(peak: float) -> dict:
+    """``GET /runs/<id>/heatmaps/bird.json``: a 4 x 4 grid peaking at ``peak``."""
+    heat = [[0.0] * 4 for _ in range(4)]
+    heat[1][2] = peak
+    return {"category": "bird", "grid": 4, "heat": heat, "points": 12, "images": 6}
+
+
+def _pair(fake_api) -> None:
+    ordinary = metrics_answer()
+    ordinary["accuracy"] = 0.92
+    ordinary["layers"]["conv_top"]["location_instability"]["mean"] = 0.25
+    ordinary["layers"]["conv_top"]["part_interpretability"]["best_part_histogram"] = {"legs": 6}
+    fake_api.answers.update(
+        {
+            "/runs/abc": run_answer(),
+            "/runs/xyz": run_answer(
+                "xyz", config={**run_answer()["config"], "interpretable": False}
+            ),
+            "/runs/other": run_answer("other", twin_id=None),
+            "/runs/abc/metrics": metrics_answer(),
+            "/runs/xyz/metrics": ordinary,
+            "/runs/other/metrics": metrics_answer(),
+            "/runs/abc/heatmaps/bird.json": heat_answer(2.0),
+            "/runs/xyz/heatmaps/bird.json": heat_answer(0.5),
+            "/runs/abc/features": features_answer(),
+            "/runs": [run_answer(), run_answer("xyz"), run_answer("other")],
+        }
+    )
+
+
+def test_the_twin_is_the_default_and_the_table_has_ratios(fake_api, page):
+    _pair(fake_api)
+    view = page("compare").layout(run_id="abc")
+    assert view.id == "compare-view"
+    assert text(view.children[0]) == "Compare abc with xyz"
+    rows = [
+        [text(td) for td in tr.children] for tr in of_type(by_id(view, "compare-table"), html.Tr)
+    ]
+    assert rows[0] == ["layer", "metric", "abc (interpretable)", "xyz (ordinary)", "ratio"]
+    assert rows[1] == ["all", "accuracy ↑", "0.900", "0.920", ""]
+    assert ["conv_top", "location instability ↓", "0.123", "0.250", "0.49"] in rows
+    assert ["conv_top", "part interpretability ↑", "0.500", "0.500", "1.00"] in rows
+    assert by_id(view, "compare-right").value == "xyz"
+    assert [o["value"] for o in by_id(view, "compare-left").options] == ["abc", "xyz", "other"]
+
+
+def test_heat_maps_share_one_colour_scale_over_the_mean_object(fake_api, page):
+    _pair(fake_api)
+    view = page("compare").layout(run_id="abc")
+    left, right = by_id(view, "heatmap-0-bird").figure, by_id(view, "heatmap-1-bird").figure
+    for fig in (left, right):
+        assert (fig.data[0].zmin, fig.data[0].zmax) == (0.0, 2.0)
+        assert list(fig.layout.yaxis.range) == [1, 0]  # image rows run down
+    assert (left.data[0].showscale, right.data[0].showscale) == (False, True)
+    assert right.data[0].colorbar.title.text == "part density"
+    assert left.layout.images[0].source == "/media/runs/abc/heatmaps/bird/mean.png"
+    assert right.layout.images[0].source == "/media/runs/xyz/heatmaps/bird/mean.png"
+    assert "12 part positions on 6 images" in text(view)
+    assert shared_range([None, {"heat": [[0.0]]}]) == (0.0, 1.0)
+
+
+def test_an_api_without_heat_numbers_shows_the_rendered_maps(fake_api, page):
+    _pair(fake_api)
+    fake_api.answers["/runs/xyz/heatmaps/bird.json"] = ApiError("not found", 404)
+    view = page("compare").layout(run_id="abc")
+    assert "/media/runs/xyz/heatmaps/bird.png" in image_sources(view)
+    assert by_id(view, "heatmap-0-bird").figure.data[0].zmax == 2.0
+
+
+def test_the_same_filter_and_image_of_both_runs_with_steps(fake_api, page):
+    _pair(fake_api)
+    view = page("compare").layout(run_id="abc", **{"with": "other", "filter": "5", "image": "3"})
+    assert text(view.children[0]) == "Compare abc with other"
+    assert by_id(view, "compare-overlay-0").src == (
+        "/media/runs/abc/layers/conv_top/filters/5/overlay.png?image=3&mode=heat"
+    )
+    assert by_id(view, "compare-overlay-1").src == (
+        "/media/runs/other/layers/conv_top/filters/5/overlay.png?image=3&mode=heat"
+    )
+    # conv_top has 6 filters and the run 12 images: the steps wrap around.
+    assert by_id(view, "filter-next").href == "/runs/abc/compare?with=other&image=3"
+    assert by_id(view, "filter-prev").href == "/runs/abc/compare?with=other&filter=4&image=3"
+    assert by_id(view, "image-prev").href == "/runs/abc/compare?with=other&filter=5&image=2"
+    assert links(view)["abc"] == "/runs/abc"
+
+
+def test_the_pickers_open_the_chosen_pair(page):
+    choose = page("compare").choose_runs
+    state = {"run_id": "abc", "other": "xyz"}
+    assert choose("abc", "other", state) == "/runs/abc/compare?with=other"
+    assert choose("other", "xyz", state) == "/runs/other/compare?with=xyz"
+    assert choose("abc", "xyz", state) is no_update  # the pair shown now
+    assert choose("abc", None, state) is no_update
+
+
+def test_a_run_without_twin_asks_for_the_other_run(fake_api, page):
+    _pair(fake_api)
+    view = page("compare").layout(run_id="other")
+    assert text(view.children[1]) == "Run other has no twin: choose the run to compare it with."
+    assert "compare-right" in {c.id for c in of_type(view, type(by_id(view, "compare-right")))}
+
+
+def test_unknown_runs_and_api_errors(fake_api, page):
+    _pair(fake_api)
+    missing = page("compare").layout(run_id="abc", **{"with": "nosuch"})
+    assert missing.id == "not-found"
+    fake_api.answers["/runs/abc/metrics"] = ApiError("run 'abc' is not evaluated yet", 409)
+    busy = page("compare").layout(run_id="abc")
+    assert (busy.id, text(busy)) == ("compare-error", "run 'abc' is not evaluated yet")
+    assert page("compare").layout(run_id="abc", filter="x").id == "not-found"
+    assert urls.parse("/runs/abc/compare?with=b&layer=l&filter=2&image=1") == urls.ComparePage(
+        "abc", "b", "l", 2, 1
+    )
