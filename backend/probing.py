@@ -180,10 +180,6 @@ class InferencePool:
                 self._models.popitem(last=False)
         return model
 
-    def shutdown(self) -> None:
-        """Stop the pool's threads (at app shutdown)."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
-
 
 def _positions(
     fmaps: np.ndarray, geometry: ProbeGeometry | None, size: int

@@ -6,7 +6,7 @@ Targets for the demo pair (issue 14; measured, not asserted): accuracy within 3 
 ordinary twin, location instability ratio <= 0.75, part interpretability ratio >= 1.8, no part
 holding more than half of the interpretable twin's filters.
 
-Run: .venv/bin/python bench/demo_pair.py [--out DIR]
+Run: .venv/bin/python bench/demo_pair.py [--out DIR] [--category cat]
 """
 
 from __future__ import annotations
@@ -27,9 +27,12 @@ from partlens.store import RunArtifacts
 LAUNCH_FIELDS = ("name", "with_twin")
 
 
-def demo_config() -> dict[str, Any]:
-    """The demo's RunConfig as a dict, its shipped weights resolved to their file."""
+def demo_config(category: str | None = None) -> dict[str, Any]:
+    """The demo's RunConfig as a dict, its shipped weights resolved to their file; another
+    target ``category`` when given."""
     body = {key: value for key, value in DEMO_RUN.items() if key not in LAUNCH_FIELDS}
+    if category is not None:
+        body["dataset"] = {**body["dataset"], "category": category}
     entry = shipped_weights()[body["weights"]]
     return RunConfig.model_validate({**body, "weights_file": str(entry.path)}).model_dump()
 
@@ -43,9 +46,11 @@ def largest_share(histogram: dict[str, int]) -> tuple[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="runs folder (default: temp)")
+    parser.add_argument("--category", default=None, help="target category (default: the demo's)")
     args = parser.parse_args()
     runs_dir = args.out or Path(tempfile.mkdtemp(prefix="demo-pair-"))
-    config = demo_config()
+    config = demo_config(args.category)
+    print(f"demo pair, target category {config['dataset']['category']}")
     summaries = {}
     for kind in ("interpretable", "ordinary"):
         start = time.perf_counter()

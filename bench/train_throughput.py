@@ -5,7 +5,12 @@ images, DataLoader workers, ``partlens.training.train`` (AMP + channels_last on 
 accuracy. Both twins use the same data, seed and budget, one after the other.
 
     .venv/bin/python bench/train_throughput.py                                  # tiny, CPU
+    .venv/bin/python bench/train_throughput.py --demo    # the demo's setup (bird, 96 px, width 64)
     PYTHONPATH=$PWD python3 bench/train_throughput.py --arch vgg16 --device cuda --workers 12
+
+``--modes plain,cached`` (the default) trains both twins once with every sample generated anew
+each epoch (``cache_samples=False``, the loop before the sample cache) and once with the cache
+(``partlens.training.sample_cache``), and prints the images/s of each and their ratio.
 """
 
 from __future__ import annotations
@@ -46,8 +51,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=None, help="default: TrainConfig's")
+    parser.add_argument("--lr-final", type=float, default=None)
+    parser.add_argument("--width", type=int, default=None, help="tiny only")
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--modes", default="plain,cached", help="plain and/or cached, in order")
+    parser.add_argument(
+        "--demo", action="store_true", help="make demo's setup: 96 px, width 64, lr 0.01 -> 0.001"
+    )
     args = parser.parse_args()
+    if args.demo:
+        args.image_size, args.width, args.lr, args.lr_final = 96, 64, 0.01, 0.001
+        args.epochs, args.batch_size = 3, 32
     size = args.image_size or default_input_size(args.arch)
     options = {"task": args.task, "seed": 0}
     if args.task == "single":
@@ -58,44 +72,60 @@ def main() -> None:
     test_set = load_dataset("builtin", "test", size, size=args.test_size, **options)
     num_classes = 1 if args.task == "single" else len(train_set.categories)
     device = resolve_device(args.device)
-    extra = {} if args.lr is None else {"lr": args.lr}
-    config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        task=args.task,
-        device=str(device),
-        num_workers=args.workers,
-        **extra,
-    )
+    extra: dict = {} if args.lr is None else {"lr": args.lr}
+    if args.lr_final is not None:
+        extra["lr_final"] = args.lr_final
+    model_options = {} if args.width is None else {"width": args.width}
     print(
         f"{args.arch} {size}px {args.task} on {device} "
         f"({torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}), "
         f"{args.train_size} images x {args.epochs} epochs, batch {args.batch_size}"
     )
     print(
-        f"{'twin':<14}{'wall s':>8}{'img/s':>8}{'task loss':>11}{'filter loss':>13}{'test acc':>10}"
+        f"{'mode':<8}{'twin':<14}{'wall s':>8}{'img/s':>8}{'task loss':>11}"
+        f"{'filter loss':>13}{'test acc':>10}"
     )
-    walls = {}
-    for interpretable in (False, True):
-        torch.manual_seed(0)
-        model = build_model(args.arch, interpretable=interpretable, num_classes=num_classes)
-        start = time.perf_counter()
-        result = train(model, train_set, config)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        wall = time.perf_counter() - start
-        last = result.history[-1]
-        kind = "interpretable" if interpretable else "ordinary"
-        walls[kind] = wall
-        images = args.train_size * args.epochs
-        accuracy = test_accuracy(result.model, test_set, args.task, device)
-        print(
-            f"{kind:<14}{wall:>8.1f}{images / wall:>8.1f}{last.task_loss:>11.4f}"
-            f"{last.filter_loss:>13.4f}{accuracy:>10.3f}"
+    rates: dict[tuple[str, str], float] = {}
+    for mode in args.modes.split(","):
+        if mode not in ("plain", "cached"):
+            parser.error(f"--modes: unknown mode {mode!r}; choose plain and/or cached")
+        config = TrainConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            task=args.task,
+            device=str(device),
+            num_workers=args.workers,
+            cache_samples=mode == "cached",
+            **extra,
         )
-    print(
-        f"wall-time ratio interpretable/ordinary: {walls['interpretable'] / walls['ordinary']:.3f}"
-    )
+        for interpretable in (False, True):
+            torch.manual_seed(0)
+            model = build_model(
+                args.arch,
+                interpretable=interpretable,
+                num_classes=num_classes,
+                input_size=size,
+                **model_options,
+            )
+            start = time.perf_counter()
+            result = train(model, train_set, config)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            wall = time.perf_counter() - start
+            last = result.history[-1]
+            kind = "interpretable" if interpretable else "ordinary"
+            rates[mode, kind] = args.train_size * args.epochs / wall
+            accuracy = test_accuracy(result.model, test_set, args.task, device)
+            print(
+                f"{mode:<8}{kind:<14}{wall:>8.1f}{rates[mode, kind]:>8.1f}"
+                f"{last.task_loss:>11.4f}{last.filter_loss:>13.4f}{accuracy:>10.3f}"
+            )
+        ratio = rates[mode, "ordinary"] / rates[mode, "interpretable"]
+        print(f"{mode}: wall-time ratio interpretable/ordinary {ratio:.3f}")
+    if ("plain", "ordinary") in rates and ("cached", "ordinary") in rates:
+        for kind in ("ordinary", "interpretable"):
+            gain = rates["cached", kind] / rates["plain", kind]
+            print(f"images/s cached / plain, {kind}: {gain:.2f}x")
 
 
 if __name__ == "__main__":

@@ -105,9 +105,20 @@ class PartlensClient:
         """The run's metrics.json (paper-style metrics per layer)."""
         return self._json("GET", f"/runs/{run_id}/metrics")
 
-    def filters(self, run_id: str, layer: str) -> list[dict[str, Any]]:
-        """Every filter of ``layer`` with its summary."""
-        return self._json("GET", f"/runs/{run_id}/layers/{layer}/filters")
+    def filters(self, run_id: str, layer: str, **query: Any) -> list[dict[str, Any]]:
+        """The filters of ``layer`` with their summaries (peak, mean, top image; c_hat, P_f,
+        best part and D_f once evaluated); ``query``: sort, desc, part, category, min_peak,
+        offset, limit as the API takes them."""
+        return self._json("GET", f"/runs/{run_id}/layers/{layer}/filters", params=query)
+
+    def metrics_csv(self, run_id: str) -> str:
+        """The paper-style table rows of the run (and its evaluated twin) as CSV text."""
+        return self._request("GET", f"/runs/{run_id}/metrics.csv").text
+
+    def heatmap(self, run_id: str, category: str) -> np.ndarray:
+        """The Fig. 6 heat map of ``category`` (density of p(mu_hat) in the box), [G, G]."""
+        body = self._json("GET", f"/runs/{run_id}/heatmaps/{category}.json")
+        return np.asarray(body["heat"], dtype=np.float32)
 
     def filter_map(self, run_id: str, layer: str, filter_index: int, image: int) -> np.ndarray:
         """Filter ``filter_index``'s map x on evaluation image ``image``, float32 [h, w]."""

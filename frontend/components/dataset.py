@@ -42,8 +42,8 @@ def summary_facts(dataset: dict[str, Any]) -> html.Dl:
         ("categories", ", ".join(dataset.get("categories", []))),
         ("parts", ", ".join(summary.get("parts", [])) or "none"),
         ("landmarks", ", ".join(summary.get("landmarks", [])) or "none"),
-        ("objects", counts),
     ]
+    facts += [("objects", counts)] if counts else []
     return html.Dl(
         [item for k, v in facts for item in (html.Dt(k), html.Dd(v))], className="facts wide"
     )

@@ -64,6 +64,10 @@ def upload_error(status: int | None, message: str) -> html.Div:
     return html.Div([html.Strong(lead), html.Span(f" ({message})")], className="error")
 
 
+def _label(run: dict[str, Any]) -> str:
+    return f"{run['id']} ({run_kind(run)}, {run['config']['arch']})"
+
+
 def _heading(side: ProbeSide) -> html.H3:
     run = side.run
     return html.H3(
@@ -112,7 +116,6 @@ def filter_detail(page: urls.ProbePage, side: ProbeSide, layer: str, n: int) -> 
     """The chosen filter on the probe: its overlay and the Fig. 4 panel (map, mask, RF)."""
     f, pid = page.filter_index, side.probe["id"]
     overlay = urls.ProbeFilterImage(pid, layer, f, "overlay.png", page.overlay)
-    panel = urls.ProbeFilterImage(pid, layer, f, "panel.png")
     act = side.activation
     stats = (
         "no response"
@@ -143,9 +146,22 @@ def filter_detail(page: urls.ProbePage, side: ProbeSide, layer: str, n: int) -> 
                 className="pair",
             ),
             html.P(stats, className="muted"),
-            html.Img(src=panel.url(), className="panel", alt="Fig. 4 panel"),
         ],
         className="probe-detail",
+    )
+
+
+def panel_row(page: urls.ProbePage, side: ProbeSide, layer: str) -> html.Figure:
+    """The paper's Fig. 4 of the chosen filter on the probe, at full size."""
+    panel = urls.ProbeFilterImage(side.probe["id"], layer, page.filter_index, "panel.png")
+    return html.Figure(
+        [
+            html.Img(src=panel.url(), className="panel", alt="Fig. 4 panel"),
+            html.Figcaption(
+                f"{_label(side.run)}: the image, the mask T of the peak unit, the masked map and "
+                "the region S_f"
+            ),
+        ]
     )
 
 
@@ -192,6 +208,8 @@ def probe_view(
                 [filter_detail(page, side, layer, n) for n, side in enumerate(sides)],
                 className="pair probe-pair",
             ),
+            html.H3(f"Fig. 4: filter {f} on the image"),
+            *[panel_row(page, side, layer) for side in sides],
             html.H3(f"Every filter of {layer} on the image (click one)"),
             *[
                 html.Div(

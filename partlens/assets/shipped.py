@@ -57,6 +57,7 @@ class ShippedWeights(BaseModel):
     recipe: PretrainRecipe
     sha256: str
     size_bytes: int
+    num_tensors: int
 
 
 def recipe_path(weights_path: str | Path) -> Path:
@@ -79,9 +80,18 @@ def shipped_name(arch: str, image_size: int) -> str:
 
 
 @lru_cache(maxsize=16)
-def _sha256(path: Path, size: int, mtime_ns: int) -> str:
-    # Keyed on size and mtime too: a replaced file is hashed again.
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _digest(path: Path, size: int, mtime_ns: int) -> tuple[str, int]:
+    """SHA-256 and tensor count of a safetensors file (keyed on size and mtime too, so a
+    replaced file is read again). The count comes from the file's JSON header: 8 bytes of
+    little-endian length, then the header, whose keys are the tensors and "__metadata__"."""
+    data = path.read_bytes()
+    try:
+        length = int.from_bytes(data[:8], "little")
+        header = json.loads(data[8 : 8 + length])
+        count = len([key for key in header if key != "__metadata__"])
+    except (ValueError, TypeError):
+        count = 0
+    return hashlib.sha256(data).hexdigest(), count
 
 
 def shipped_weights(directory: Path = SHIPPED_DIR) -> dict[str, ShippedWeights]:
@@ -93,12 +103,14 @@ def shipped_weights(directory: Path = SHIPPED_DIR) -> dict[str, ShippedWeights]:
         except ValueError:
             continue  # a file without its recipe is not usable: its sizes are unknown
         stat = path.stat()
+        sha256, num_tensors = _digest(path, stat.st_size, stat.st_mtime_ns)
         found[path.stem] = ShippedWeights(
             name=path.stem,
             path=path,
             recipe=recipe,
-            sha256=_sha256(path, stat.st_size, stat.st_mtime_ns),
+            sha256=sha256,
             size_bytes=stat.st_size,
+            num_tensors=num_tensors,
         )
     return found
 

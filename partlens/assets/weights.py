@@ -172,7 +172,7 @@ def _shipped_public(entry: ShippedWeights) -> WeightsPublic:
         layout="partlens",
         options={} if width is None else {"width": width},
         sha256=entry.sha256,
-        num_tensors=0,  # not read: listing never loads tensors
+        num_tensors=entry.num_tensors,
         size_bytes=entry.size_bytes,
     )
 

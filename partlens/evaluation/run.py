@@ -44,6 +44,7 @@ from partlens.metrics import (
     MultiCategoryInstability,
     PartInterpretability,
     activation_thresholds,
+    best_part_diversity,
     best_part_histogram,
     effective_rf_radius,
     filter_target_categories,
@@ -312,6 +313,8 @@ def _interpretability(
     oracle_maps, oracle_targets = part_oracle_maps(annotations, centers)
     oracle = score(oracle_maps, radius, oracle_targets)
     names = annotations.part_names
+    histogram = best_part_histogram(summary, names)
+    diversity = best_part_diversity(histogram)
     return PartInterpretabilityMetrics(
         mean=_json_float(result.mean),
         per_filter=_json_list(result.per_filter),
@@ -320,7 +323,9 @@ def _interpretability(
             names[k] if k >= 0 and p > 0 else None
             for k, p in zip(best, result.per_filter, strict=True)
         ],
-        best_part_histogram=best_part_histogram(summary, names),
+        best_part_histogram=histogram,
+        best_part_share=_json_float(diversity.share),
+        best_part_entropy=_json_float(diversity.entropy),
         rf_radius=radius,
         radius_sensitivity=sensitivity,
         oracle_reference=_json_float(oracle.mean),

@@ -31,6 +31,8 @@ from pydantic import (
     model_validator,
 )
 
+from partlens.metrics.part_interpretability import best_part_diversity
+
 SCHEMA_VERSION: Final = 1  # the Literal of RunMetrics.schema_version; bump both together
 
 
@@ -131,6 +133,16 @@ class PartInterpretabilityMetrics(_Contract):
     best_part_histogram: dict[str, int] = Field(
         description='Filters whose best part is each part; "none" counts the unmatched ones.'
     )
+    best_part_share: MaybeFloat = Field(
+        default=None,
+        description="Largest share of one part among the filters that match a part "
+        "(1/K: spread evenly over the K parts, 1: all on one); None when none matches.",
+    )
+    best_part_entropy: MaybeFloat = Field(
+        default=None,
+        description='Entropy of the best-part histogram (without "none") over log K: 1 '
+        "spread evenly, 0 all on one part; None when no filter matches or K = 1.",
+    )
     rf_radius: float = Field(description="The RF radius used (the layer's effective radius).")
     radius_sensitivity: list[RadiusSensitivityPoint] = Field(
         description="mean_f P_f at other radii (multiples of the effective one, theoretical)."
@@ -138,6 +150,16 @@ class PartInterpretabilityMetrics(_Contract):
     oracle_reference: MaybeFloat = Field(
         description="mean_f P_f of oracle filters firing at the annotated parts (upper scale)."
     )
+
+    @model_validator(mode="after")
+    def _diversity_from_histogram(self) -> PartInterpretabilityMetrics:
+        # metrics.json written before the diversity fields existed: derive them, so that older
+        # runs report the same figures as new ones.
+        if self.best_part_share is None and self.best_part_entropy is None:
+            diversity = best_part_diversity(self.best_part_histogram)
+            self.best_part_share = _finite_or_none(diversity.share)
+            self.best_part_entropy = _finite_or_none(diversity.entropy)
+        return self
 
 
 class LayerMetrics(_Contract):

@@ -30,8 +30,10 @@ from partlens.metrics.multi_category import (
     multi_category_part_interpretability,
 )
 from partlens.metrics.part_interpretability import (
+    BestPartDiversity,
     PartInterpretability,
     activation_thresholds,
+    best_part_diversity,
     best_part_histogram,
     part_interpretability,
     radius_sensitivity,
@@ -48,6 +50,7 @@ from partlens.metrics.receptive_field import (
 )
 
 __all__ = [
+    "BestPartDiversity",
     "ConvGeometry",
     "LocationInstability",
     "MultiCategoryInstability",
@@ -56,6 +59,7 @@ __all__ = [
     "PartInterpretability",
     "RFGeometry",
     "activation_thresholds",
+    "best_part_diversity",
     "best_part_histogram",
     "colorize",
     "compose_geometry",

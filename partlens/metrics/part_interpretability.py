@@ -3,7 +3,7 @@ high-activation region on an image overlaps one semantic part with IoU above a t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +18,7 @@ Region = Literal["rf-disk", "bilinear"]
 _FILTER_CHUNK = 32
 # Filters whose regions are drawn at image resolution at once (bounds temporaries to ~13 MB).
 _UNION_CHUNK = 64
+NO_PART = "none"  # the best-part histogram's key for filters that match no part
 
 
 @dataclass(frozen=True)
@@ -235,13 +236,46 @@ def best_part_histogram(result: PartInterpretability, part_names: Sequence[str])
             f"{result.per_filter_part.shape[1]} parts"
         )
     histogram = {name: 0 for name in part_names}
-    histogram["none"] = 0
+    histogram[NO_PART] = 0
     for score, part in zip(result.per_filter, result.best_part, strict=True):
         if part < 0 or not score > 0:
-            histogram["none"] += 1
+            histogram[NO_PART] += 1
         else:
             histogram[part_names[part]] += 1
     return histogram
+
+
+@dataclass(frozen=True)
+class BestPartDiversity:
+    """How the filters that match a part spread over the K parts (from the best-part histogram).
+
+    share: the largest share, max_k n_k / sum_k n_k (1/K when spread evenly, 1 when collapsed).
+    entropy: -sum_k p_k log p_k / log K with p_k = n_k / sum_k n_k (1 even, 0 collapsed).
+    Both are NaN when no filter matches a part; entropy is NaN for a single part (log 1 = 0).
+    """
+
+    share: float
+    entropy: float
+
+
+def best_part_diversity(histogram: Mapping[str, int]) -> BestPartDiversity:
+    """Largest share and normalised entropy of a best-part histogram (see BestPartDiversity).
+
+    Filters counted under "none" (no part matched) are left out: the figures describe where the
+    part-detecting filters sit, so that collapse onto one part shows however many filters match.
+    """
+    counts = np.array([n for part, n in histogram.items() if part != NO_PART], dtype=np.float64)
+    if (counts < 0).any():
+        raise ValueError(f"histogram counts must be non-negative, got {dict(histogram)}")
+    total = counts.sum()
+    if total == 0:
+        return BestPartDiversity(float("nan"), float("nan"))
+    shares = counts / total
+    present = shares[shares > 0]
+    entropy = (
+        -(present * np.log(present)).sum() / np.log(len(counts)) if len(counts) > 1 else np.nan
+    )
+    return BestPartDiversity(float(shares.max()), float(entropy))
 
 
 def radius_sensitivity(

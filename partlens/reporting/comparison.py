@@ -28,8 +28,12 @@ _INTERPRETABILITY_FIELDS = {
     "oracle_reference",
     "rf_radius",
     "best_part_histogram",
+    "best_part_share",
+    "best_part_entropy",
     "radius_sensitivity",
 }
+# Diversity of the best-part histogram, reported per layer next to the two metrics' means.
+DIVERSITY_FIELDS = ("best_part_share", "best_part_entropy")
 
 
 def twin_summary(metrics: RunMetrics | Mapping[str, Any], **extra: Any) -> dict[str, Any]:
@@ -49,7 +53,10 @@ def twin_summary(metrics: RunMetrics | Mapping[str, Any], **extra: Any) -> dict[
         "part_interpretability": top.part_interpretability.model_dump(
             mode="json", include=_INTERPRETABILITY_FIELDS
         ),
-        "layers": {layer: layer_means(values) for layer, values in run.layers.items()},
+        "layers": {
+            layer: {**layer_means(values), **layer_diversity(values)}
+            for layer, values in run.layers.items()
+        },
         **extra,
     }
     if run.per_category_accuracy is not None:
@@ -63,6 +70,12 @@ def layer_means(layer: LayerMetrics) -> dict[str, float | None]:
         "location_instability": layer.location_instability.mean,
         "part_interpretability": layer.part_interpretability.mean,
     }
+
+
+def layer_diversity(layer: LayerMetrics) -> dict[str, float | None]:
+    """The largest best-part share and the normalised best-part entropy of one layer."""
+    interpretability = layer.part_interpretability
+    return {name: getattr(interpretability, name) for name in DIVERSITY_FIELDS}
 
 
 def ratio(interpretable: float | None, ordinary: float | None) -> float | None:
@@ -126,9 +139,10 @@ def average_twins(single: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             ("location_instability", "random_reference"),
             ("location_instability", "oracle_reference"),
             ("part_interpretability", "oracle_reference"),
+            *(("part_interpretability", name) for name in DIVERSITY_FIELDS),
         ]
         for metric, reference in references:
-            twins[kind][metric][reference] = mean([run[metric][reference] for run in runs])
+            twins[kind][metric][reference] = mean([run[metric].get(reference) for run in runs])
     return {**twins, "ratios": twin_ratios(twins["interpretable"], twins["ordinary"])}
 
 

@@ -8,17 +8,20 @@ category and multi-category loss.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from partlens.evaluation.schema import RunMetrics, as_run_metrics
+from partlens.metrics.part_interpretability import NO_PART, best_part_diversity
 
 Pair = dict[bool, RunMetrics]  # interpretable? -> metrics
 
 
 def format_tables(metrics_by_run: Mapping[str, RunMetrics | Mapping[str, Any]]) -> str:
     """Paper-style tables (part interpretability mean_f P_f, location instability
-    mean_f mean_k D_fk, accuracy, best parts) of the top interpretable layer for runs given as
+    mean_f mean_k D_fk, accuracy, the best parts' largest share and entropy, the best-part
+    histograms) of the top interpretable layer for runs given as
     {run name: RunMetrics} (or decoded metrics.json content, validated: StaleMetricsError).
 
     Rows: each single-category category, "Avg." over them, then each multi-category run.
@@ -71,6 +74,24 @@ def _arch_tables(arch: str, rows: dict[tuple[str, str], Pair]) -> str:
             lambda m: 100.0 * m.accuracy if m.accuracy is not None else None,
             {},
             difference=True,
+        ),
+        _table(
+            f"Largest best-part share of {arch} filters ({layer}; 1/K: spread over the K "
+            "parts, 1: all on one part)",
+            ["ordinary", "interpretable", "ratio"],
+            single,
+            multi,
+            lambda m: m.top.part_interpretability.best_part_share,
+            {},
+        ),
+        _table(
+            f"Best-part entropy / log K of {arch} filters ({layer}; 1: spread evenly, 0: all "
+            "on one part)",
+            ["ordinary", "interpretable", "ratio"],
+            single,
+            multi,
+            lambda m: m.top.part_interpretability.best_part_entropy,
+            {},
         ),
         _histograms(arch, single + multi),
     ]
@@ -160,9 +181,12 @@ def _histograms(arch: str, rows: list[tuple[str, Pair]]) -> str:
 
 
 def _largest_share(histogram: Mapping[str, int]) -> str:
-    """``"75% head"``: the share of filters on the most common best-matching part."""
-    total = sum(histogram.values())
-    if not total:
+    """``"75% head"``: the most common best-matching part and its share of the filters that
+    match a part (:func:`partlens.metrics.best_part_diversity`)."""
+    if not sum(histogram.values()):
         return "no filters"
-    part, count = max(histogram.items(), key=lambda item: item[1])
-    return f"{100 * count / total:.0f}% {part}"
+    matched = {part: n for part, n in histogram.items() if part != NO_PART}
+    share = best_part_diversity(histogram).share
+    if not math.isfinite(share):
+        return "no part matched"
+    return f"{100 * share:.0f}% {max(matched, key=lambda part: matched[part])}"

@@ -88,6 +88,11 @@ class RunConfig(BaseModel):
     multi_loss: Literal["softmax", "logistic"] = "softmax"
     seed: int = Field(default=0, ge=0)
     max_steps: int | None = Field(default=None, ge=1)
+    deterministic: bool = Field(
+        default=False,
+        description="CUDA: deterministic kernels only (slower; CPU training is deterministic "
+        "for a seed and thread count either way).",
+    )
 
     @field_validator("arch")
     @classmethod
@@ -212,4 +217,5 @@ def train_config(
         seed=config["seed"],
         device=device,
         max_steps=config["max_steps"],
+        deterministic=config.get("deterministic", False),
     )

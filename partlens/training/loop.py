@@ -5,7 +5,8 @@ multi-category models use softmax or independent logistic losses. SGD with momen
 weight decay 5e-4 by default. On CPU the run is deterministic given the seed: the data order
 of epoch t is a permutation seeded by (seed, t), so a run resumed from a checkpoint (model,
 optimizer momentum, running statistics, RNG, position in the epoch) ends with the same
-weights as an uninterrupted one. On CUDA: bf16 autocast and channels_last.
+weights as an uninterrupted one. On CUDA: bf16 autocast and channels_last, and
+``deterministic=True`` for deterministic kernels (slower; see ``docs/filter-loss.md``).
 
 The filter-loss weight follows the paper, ``lambda = filter_loss_weight * mean max x / t`` in
 epoch t (or the variant's own rule, see :class:`partlens.nn.FilterLossVariant`); unset, it is the
@@ -29,6 +30,8 @@ from torch.utils.data import DataLoader, Dataset
 from partlens.data import collate_samples
 from partlens.models import PartModel, load_model, save_checkpoint
 from partlens.nn import DEFAULT_FILTER_LOSS, FILTER_LOSS_VARIANTS, filter_loss_variant
+from partlens.training.determinism import deterministic_kernels
+from partlens.training.sample_cache import cache_training_samples
 from partlens.training.state import (
     has_training_state,
     restore_training_state,
@@ -52,7 +55,11 @@ __all__ = [
 
 @dataclass
 class TrainConfig:
-    """Hyper-parameters of :func:`train` (lambda: ``filter_loss_weight``, see module doc)."""
+    """Hyper-parameters of :func:`train` (lambda: ``filter_loss_weight``, see module doc).
+
+    ``cache_samples`` keeps each generated training sample for the next epochs (the same
+    batches and flips, so the same weights; see :mod:`partlens.training.sample_cache`).
+    """
 
     epochs: int = 10
     batch_size: int = 32
@@ -72,6 +79,8 @@ class TrainConfig:
     checkpoint_every: int | None = None
     checkpoint_every_s: float | None = None
     num_workers: int = 0
+    deterministic: bool = False
+    cache_samples: bool = True
 
     def __post_init__(self) -> None:
         checks = [
@@ -217,7 +226,13 @@ class _Loop:
         callbacks: list[Any],
         checkpoint_path: Path | None,
     ) -> None:
-        self.model, self.train_set, self.config = model, train_set, config
+        self.model, self.config = model, config
+        # Generated once, reused every epoch with the same flips (partlens.training.sample_cache).
+        self.train_set = (
+            cache_training_samples(train_set, num_workers=config.num_workers)
+            if config.cache_samples
+            else train_set
+        )
         self.callbacks, self.checkpoint_path = callbacks, checkpoint_path
         self.device = resolve_device(config.device)
         if model.interpretable:
@@ -369,11 +384,14 @@ def train(
     """Trains ``model`` on a dataset of ``partlens.data.Sample`` (paper Eq. 3).
 
     Resumes from ``checkpoint_dir`` when it holds a checkpoint, and writes one there after
-    every epoch, every ``checkpoint_every`` steps and on cancellation.
+    every epoch, every ``checkpoint_every`` steps and on cancellation. ``config.deterministic``
+    restricts PyTorch to deterministic kernels for the run (CUDA; see
+    :mod:`partlens.training.determinism`).
     """
     _check_model(model, config)
     checkpoint_path = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    return _Loop(model, train_set, config, list(callbacks), checkpoint_path).run()
+    with deterministic_kernels(config.deterministic):
+        return _Loop(model, train_set, config, list(callbacks), checkpoint_path).run()
 
 
 class TrainingDiverged(FloatingPointError):

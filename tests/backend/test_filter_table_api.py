@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.backend.served_run import Served, stored_maps
+from partlens.store import atomic_write_json
+from tests.backend.served_run import Served, evaluated_layer, stored_maps
+from tests.partlens.evaluation.sample_metrics import run_dict
 
 PEAKS = stored_maps().max(axis=(0, 2, 3))  # [F]
 
@@ -92,3 +94,16 @@ def test_rows_are_cached_with_their_total(served: Served):
         headers={"If-None-Match": first.headers["etag"]},
     )
     assert again.status_code == 304 and again.headers["x-total-count"] == "2"
+
+
+def test_multi_category_runs_give_each_filters_own_target(served: Served):
+    layer = evaluated_layer()
+    layer["target_category"] = ["cat", "bird", "cat"]
+    metrics = run_dict(
+        run_id=served.artifacts.root.name, task="multi", layers={"conv_added": layer}
+    )
+    atomic_write_json(served.artifacts.metrics_path, metrics)
+    rows, _ = _rows(served)
+    assert [row["target_category"] for row in rows] == ["cat", "bird", "cat"]
+    rows, total = _rows(served, category="cat", sort="part_score", desc="true")
+    assert [row["filter"] for row in rows] == [0, 2] and total == 2

@@ -28,7 +28,7 @@ from tests.frontend.fakes import FakeApi, by_id, links, walk
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 REPO = FRONTEND.parent
 PNG = b"\x89PNG\r\n\x1a\nfake"
-THIRD_PARTY = {"dash", "flask", "httpx", "plotly", "pydantic", "pydantic_settings"}
+THIRD_PARTY = {"dash", "flask", "httpx", "numpy", "plotly", "pydantic", "pydantic_settings"}
 
 
 def test_settings_read_the_ui_variables_only(monkeypatch):

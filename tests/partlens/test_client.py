@@ -14,7 +14,7 @@ from PIL import Image
 from backend.main import create_app
 from partlens.client import ApiError, PartlensClient
 from partlens.config import Settings
-from tests.backend.served_run import publish_evaluated
+from tests.backend.served_run import heatmap_arrays, publish_evaluated
 
 
 @pytest.mark.integration
@@ -75,3 +75,16 @@ def test_probe_and_dataset_samples_in_process(tmp_path, redis_url):
         assert not_image.value.status_code == 422
         page = api.dataset_samples("builtin", split="test", limit=2)
         assert page["total"] > 2 and [item["index"] for item in page["items"]] == [0, 1]
+
+
+def test_filter_table_heatmap_and_csv_in_process(tmp_path, redis_url):
+    settings = Settings(data_dir=tmp_path, broker_url=redis_url)
+    app = create_app(settings)
+    with TestClient(app) as setup:
+        run_id = publish_evaluated(setup, settings.runs_dir).artifacts.root.name
+    with PartlensClient("http://testserver/api/v1") as api:
+        api._http = TestClient(app, base_url="http://testserver/api/v1")
+        rows = api.filters(run_id, "conv_added", sort="part_score", desc=True, part="head")
+        assert [row["filter"] for row in rows] == [0, 2]
+        np.testing.assert_array_equal(api.heatmap(run_id, "bird"), heatmap_arrays()["heat"])
+        assert api.metrics_csv(run_id).splitlines()[0].startswith("run_id,name,arch")

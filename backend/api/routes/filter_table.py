@@ -91,6 +91,15 @@ def filter_rows(
     stats = artifacts.filter_stats(layer)
     count = len(stats.peak)
     evaluated = metrics.layers.get(layer) if metrics is not None else None
+    if evaluated is not None and evaluated.num_filters != count:
+        evaluated = None  # metrics of another publication: its rows would be misaligned
+    # Single-category runs have one c_hat for every filter: the run's category.
+    targets: list[str | None] | None = None
+    if evaluated is not None and metrics is not None:
+        if evaluated.target_category is not None:
+            targets = list(evaluated.target_category)
+        else:
+            targets = [metrics.category] * count
     rows = []
     for f in range(count):
         row = FilterSummary(
@@ -101,9 +110,8 @@ def filter_rows(
             mean=float(stats.mean[f]),
             mean_max=float(stats.mean_max[f]),
         )
-        if evaluated is not None and evaluated.num_filters == count:
-            targets = evaluated.target_category
-            row.target_category = targets[f] if targets is not None else metrics.category  # type: ignore[union-attr]
+        if evaluated is not None and targets is not None:
+            row.target_category = targets[f]
             row.part_score = evaluated.part_interpretability.per_filter[f]
             row.best_part = evaluated.part_interpretability.best_part[f]
             row.instability = evaluated.location_instability.per_filter[f]

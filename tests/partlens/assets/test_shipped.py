@@ -3,6 +3,8 @@ runs whose sizes match."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from partlens.assets import AssetConflictError
@@ -40,7 +42,7 @@ def folder(tmp_path):
 
 
 def _run(**fields):
-    config = {"arch": "tiny", "width": None, "weights": None, "weights_file": None}
+    config: dict[str, Any] = {"arch": "tiny", "width": None, "weights": None, "weights_file": None}
     config["dataset"] = {"name": "builtin", "image_size": 96}
     return {**config, **fields}
 
@@ -68,6 +70,7 @@ def test_the_package_ships_tiny_96_listed_and_resolved_without_registration(sess
     assert "builtin-tiny-96" in names
     entry = get_weights(sessions, "builtin-tiny-96")
     assert entry.arch == "tiny" and entry.layout == "partlens" and entry.options == {"width": 64}
+    assert entry.num_tensors > 10 and entry.size_bytes > 0  # read from the file's header
     path = weights_file(sessions, "builtin-tiny-96", "tiny")
     assert path.endswith("partlens/assets/pretrained/builtin-tiny-96.safetensors")
     # A built-in run at 96 px, width 64, naming no weights starts from it.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from partlens.evaluation.schema import SCHEMA_VERSION, LayerMetrics, RunMetrics
+from partlens.metrics import best_part_diversity
 
 SIDE = 8  # units per side of the sample layer; unit (r, c) has its RF centre at (8c+4, 8r+4)
 
@@ -18,6 +20,8 @@ def layer_dict(
 ) -> dict[str, Any]:
     """One layer of two filters, as metrics.json holds it."""
     centers = [[[8 * c + 4.0, 8 * r + 4.0] for c in range(SIDE)] for r in range(SIDE)]
+    histogram = histogram if histogram is not None else {"head": 1, "torso": 1}
+    diversity = best_part_diversity(histogram)
     layer: dict[str, Any] = {
         "geometry": {
             "unit_centers": centers,
@@ -39,7 +43,9 @@ def layer_dict(
             "per_filter": [0.5, 0.1],
             "parts": ["head", "torso"],
             "best_part": ["head", "torso"],
-            "best_part_histogram": histogram if histogram is not None else {"head": 1, "torso": 1},
+            "best_part_histogram": histogram,
+            "best_part_share": diversity.share if math.isfinite(diversity.share) else None,
+            "best_part_entropy": diversity.entropy if math.isfinite(diversity.entropy) else None,
             "rf_radius": 6.0,
             "radius_sensitivity": [{"radius": 6.0, "mean": 0.3, "source": "effective x1"}],
             "oracle_reference": 0.9,

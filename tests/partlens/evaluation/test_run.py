@@ -70,6 +70,13 @@ def check_layer(layer, filters, map_side, parts):
     assert len(interpretability.best_part) == len(interpretability.per_filter) == filters
     assert set(interpretability.best_part) <= {*parts, None}
     assert sum(interpretability.best_part_histogram.values()) == filters
+    matched = [part for part in interpretability.best_part if part is not None]
+    if matched:  # the largest share among the filters that match a part
+        largest = max(matched.count(part) for part in parts)
+        assert interpretability.best_part_share == pytest.approx(largest / len(matched))
+        assert 0 <= interpretability.best_part_entropy <= 1
+    else:
+        assert interpretability.best_part_share is None
     assert interpretability.rf_radius == geometry.rf_radius
     at_radius = [s for s in interpretability.radius_sensitivity if s.source == "effective x1"]
     assert at_radius[0].mean == interpretability.mean

@@ -39,6 +39,15 @@ def test_a_file_of_the_current_schema_loads(tmp_path):
     assert metrics.model_dump(mode="json") == content
 
 
+def test_a_file_written_before_the_diversity_fields_gets_them_from_its_histogram(tmp_path):
+    content = run_dict(run_id="run-1")
+    content["layers"]["conv_added"] = layer_dict(histogram={"head": 2, "torso": 0, "none": 1})
+    interpretability = content["layers"]["conv_added"]["part_interpretability"]
+    del interpretability["best_part_share"], interpretability["best_part_entropy"]
+    top = load_run_metrics(write(tmp_path, content)).top.part_interpretability
+    assert top.best_part_share == 1.0 and top.best_part_entropy == 0.0
+
+
 def test_multi_category_fields_are_written_only_for_multi_runs():
     layers = {"conv_added": layer_dict(target_category=["bird", "cat"])}
     multi = parse_run_metrics(run_dict(task="multi", layers=layers)).model_dump(mode="json")

@@ -1,9 +1,12 @@
+import math
+
 import numpy as np
 import pytest
 import torch
 
 from partlens.metrics.part_interpretability import (
     activation_thresholds,
+    best_part_diversity,
     best_part_histogram,
     part_interpretability,
     rf_disks,
@@ -187,3 +190,26 @@ def test_radius_sensitivity_reports_the_mean_per_radius():
     assert table == {2.0: 0.0, 8.0: 1.0, 14.0: 1.0, 24.0: 0.0}
     with pytest.raises(ValueError, match="radii"):
         radius_sensitivity(maps, masks, centers, [])
+
+
+@pytest.mark.parametrize("parts", [2, 5])
+def test_diversity_of_an_even_histogram_is_one_over_k_and_entropy_one(parts):
+    histogram = {f"p{k}": 3 for k in range(parts)} | {"none": 7}
+    diversity = best_part_diversity(histogram)
+    assert diversity.share == pytest.approx(1 / parts)
+    assert diversity.entropy == pytest.approx(1.0)
+
+
+def test_diversity_of_a_collapsed_histogram_is_share_one_and_entropy_zero():
+    diversity = best_part_diversity({"head": 0, "torso": 64, "legs": 0, "none": 3})
+    assert diversity.share == 1.0 and diversity.entropy == 0.0
+
+
+def test_diversity_in_between_and_undefined_cases():
+    # 3 on head, 1 on torso of 2 parts: H(3/4, 1/4) / log 2.
+    expected = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25)) / math.log(2)
+    assert best_part_diversity({"head": 3, "torso": 1}).entropy == pytest.approx(expected)
+    assert math.isnan(best_part_diversity({"head": 0, "none": 4}).share)
+    assert math.isnan(best_part_diversity({"head": 4}).entropy)  # K = 1: no spread to measure
+    with pytest.raises(ValueError, match="non-negative"):
+        best_part_diversity({"head": -1, "torso": 2})

@@ -29,7 +29,13 @@ def test_summary_takes_the_top_layer_and_extra_fields():
     result = twin_summary(metrics, train_s=3.0)
     assert result["location_instability"]["mean"] == 0.1
     assert "per_filter" not in result["location_instability"]
-    assert result["layers"]["a"] == {"location_instability": 0.1, "part_interpretability": 0.5}
+    assert result["layers"]["a"] == {
+        "location_instability": 0.1,
+        "part_interpretability": 0.5,
+        "best_part_share": 0.5,  # one filter on each of the two parts
+        "best_part_entropy": pytest.approx(1.0),
+    }
+    assert result["part_interpretability"]["best_part_share"] == 0.5
     assert result["train_s"] == 3.0 and result["per_category_accuracy"] == {"cat": 0.9}
     # The decoded metrics.json gives the same summary.
     assert twin_summary(metrics.model_dump(mode="json"), train_s=3.0) == result
@@ -66,7 +72,13 @@ def test_ratios_averages_and_targets():
     assert ratios["location_instability"] == pytest.approx(0.5)
     assert ratios["part_interpretability"] == pytest.approx(2.0)
     assert ratios["accuracy_difference_points"] == pytest.approx(-2.0)
+    single["bird"]["interpretable"]["part_interpretability"]["best_part_share"] = 0.8
+    single["cat"]["interpretable"]["part_interpretability"]["best_part_share"] = 0.4
     average = average_twins(single)
+    assert average["interpretable"]["part_interpretability"]["best_part_share"] == pytest.approx(
+        0.6
+    )
+    assert average["ordinary"]["part_interpretability"]["best_part_entropy"] is None
     assert average["interpretable"]["location_instability"]["mean"] == pytest.approx(0.07)
     assert average["ordinary"]["part_interpretability"]["oracle_reference"] == pytest.approx(0.9)
     assert average["ratios"]["location_instability"] == pytest.approx(0.07 / 0.10)

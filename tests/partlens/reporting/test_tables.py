@@ -67,6 +67,22 @@ def test_accuracy_table_shows_the_difference_in_points(text):
     assert table["multi"] == ["(softmax)", "90.0", "92.0", "2.0"]
 
 
+def test_diversity_tables_report_the_largest_share_and_the_entropy(text):
+    # Every run has 3 filters on head and 1 on torso: share 3/4, entropy H(3/4, 1/4) / log 2.
+    share = rows(text, "Largest best-part share of tiny")
+    assert share["bird"] == ["0.750", "0.750", "1.000"]
+    assert list(share) == ["bird", "cat", "Avg.", "multi"]
+    entropy = rows(text, "Best-part entropy / log K of tiny")
+    assert entropy["Avg."] == ["0.811", "0.811", "1.000"]
+
+
+def test_histogram_share_leaves_out_the_unmatched_filters():
+    layer = layer_dict(histogram={"head": 1, "torso": 1, "none": 6})
+    run = run_metrics(category="bird", layers={"conv_added": layer})
+    assert "bird: head 1 torso 1 none 6 (50% head) | -" in format_tables({"i": run})
+    assert rows(format_tables({"i": run}), "Largest best-part share")["bird"][1] == "0.500"
+
+
 def test_best_part_histograms_per_twin(text):
     assert "bird: head 3 torso 1 none 0 (75% head) | head 3 torso 1 none 0 (75% head)" in text
 

@@ -72,6 +72,39 @@ def test_deterministic_given_the_seed():
     assert all(torch.equal(first[k], second[k]) for k in first)
 
 
+@pytest.mark.parametrize(
+    "options", [{"interpretable": True}, {"interpretable": False}, {"filter_loss": "official"}]
+)
+def test_same_weights_in_one_process_whatever_ran_before(options):
+    data = SquaresDataset(size=16)
+    first = train(tiny(**options), data, config(epochs=1, max_steps=2)).model.state_dict()
+    # Another run in between (other map size, other classes, other RNG state) must leave
+    # no state behind that changes the next run.
+    train(tiny(num_classes=3), SquaresDataset(size=8, side=48, classes=3), config(task="multi"))
+    torch.manual_seed(12345)
+    torch.rand(7)
+    second = train(tiny(**options), data, config(epochs=1, max_steps=2)).model.state_dict()
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_deterministic_kernels_are_scoped_to_the_run():
+    assert not torch.are_deterministic_algorithms_enabled()
+    seen = []
+
+    class Probe(TrainCallback):
+        def on_step(self, progress):
+            seen.append(torch.are_deterministic_algorithms_enabled())
+
+    reference = train(tiny(), SquaresDataset(size=16), config(epochs=1)).model.state_dict()
+    strict = train(
+        tiny(), SquaresDataset(size=16), config(epochs=1, deterministic=True), callbacks=[Probe()]
+    ).model.state_dict()
+    assert seen == [True, True] and not torch.are_deterministic_algorithms_enabled()
+    # On CPU the deterministic kernels are the ones used anyway: the same weights.
+    assert all(torch.equal(reference[k], strict[k]) for k in reference)
+
+
 @pytest.mark.parametrize("variant", ["paper-approx", "exact-mi", "assigned-mi", "official"])
 def test_resume_gives_the_same_weights(tmp_path, variant):
     data = SquaresDataset()

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -61,7 +63,8 @@ def test_mismatched_backbones_are_errors(tmp_path):
 
 
 def _pretrain_tiny(**overrides):
-    settings = {"image_size": 64, "width": 8, "train_images": 16, "test_images": 8, "epochs": 1}
+    settings: dict[str, Any] = {"image_size": 64, "width": 8, "train_images": 16, "test_images": 8}
+    settings["epochs"] = 1
     settings.update(overrides)
     return pretrain("tiny", batch_size=8, max_steps=1, **settings)
 

@@ -1,0 +1,19 @@
+"""The `make demo` run: a valid launch that fine-tunes both twins from the shipped backbone."""
+
+from __future__ import annotations
+
+from partlens.assets.weights import resolve_run_weights
+from partlens.cli import DEMO_RUN
+from partlens.runs.config import RunConfig
+from partlens.store import create_session_factory
+
+
+def test_the_demo_run_starts_both_twins_from_the_shipped_96_px_backbone(tmp_path):
+    body = {key: value for key, value in DEMO_RUN.items() if key not in ("name", "with_twin")}
+    config = RunConfig.model_validate(body)
+    assert DEMO_RUN["with_twin"] and config.interpretable
+    assert config.dataset.name == "builtin" and config.dataset.image_size == 96
+    sessions = create_session_factory(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    update = resolve_run_weights(config.model_dump(), sessions)
+    assert update["weights_file"].endswith("builtin-tiny-96.safetensors")
+    assert update["width"] == config.width == 64
