@@ -1,7 +1,7 @@
 """Median training-step time of the interpretable net vs its ordinary twin (same arch, batch).
 
 Both twins are stepped alternately in one process (interleaved, so machine noise hits both),
-and the ratio of the medians is printed. The target is <= 1.10.
+and the ratio of the medians is printed. The target is <= 1.05 (issue 15).
 
     .venv/bin/python bench/train_step.py                       # tiny on CPU, 112 px
     .venv/bin/python bench/train_step.py --arch vgg16 --device cuda --amp --batch-size 32

@@ -3,8 +3,8 @@
 Trains a tiny run and its ordinary twin in-process (128 filters in ``conv_added``), serves the
 API (uvicorn) and the UI (``python -m frontend``) on loopback, then opens each view in headless
 Chromium with the browser cache cleared and times navigation until the view is complete: its
-last element present, every image loaded, no Dash callback pending. Prints the median of
-``--repeats`` per view against the issue's targets.
+last element present, every image loaded, every plotly chart drawn, no Dash callback
+pending. Prints the median of ``--repeats`` per view against the issue's targets.
 
     .venv/bin/python bench/ui.py
     .venv/bin/python bench/ui.py --repeats 9
@@ -35,9 +35,12 @@ from bench.api import free_port  # noqa: E402
 
 LAYER = "conv_added"
 TARGETS_S = {"filter view": 1.0, "run page, 128-filter grid": 1.5, "compare view": 1.5}
-# Done: every image decoded and no component of Dash's renderer waiting on a callback.
+# Done: every image decoded, every plotly chart drawn (the UI's graphs have the class "chart")
+# and no component of Dash's renderer waiting on a callback.
 SETTLED_JS = (
     "return [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+    " && [...document.querySelectorAll('.chart')].every(g => g.querySelector('.main-svg'))"
+    " && !document.querySelector('.dash-graph--pending')"
     " && !document.querySelector('[data-dash-is-loading]');"
 )
 
@@ -142,10 +145,7 @@ def main() -> None:
         views = {
             "filter view": (filter_url, "#filter-panel"),
             "run page, 128-filter grid": (f"{ui}/runs/{run_id}?layer={LAYER}", ".sheet-image"),
-            "compare view": (
-                f"{ui}/runs/{run_id}/compare",
-                "#compare-heatmaps .js-plotly-plot .main-svg",
-            ),
+            "compare view": (f"{ui}/runs/{run_id}/compare", "#compare-heatmaps"),
         }
         try:
             print(f"run {run_id} (tiny, 128 filters in {LAYER}), median of {args.repeats}")

@@ -6,6 +6,9 @@ from typing import Any
 
 import httpx
 
+# A probe runs the run's model on the upload: the first one of a run loads the model too.
+UPLOAD_TIMEOUT_S = 120.0
+
 
 class ApiError(Exception):
     """An API call failed; ``message`` is fit to show to a user.
@@ -81,8 +84,9 @@ class ApiClient:
 
     def post_file(self, path: str, field: str, name: str, content: bytes) -> Any:
         """The decoded JSON answer of ``POST path`` with ``content`` as the multipart ``field``
-        (file name ``name``)."""
-        return self.request("POST", path, files={field: (name, content)}).json()
+        (file name ``name``); it may run a model, so it waits longer than other calls."""
+        files = {field: (name, content)}
+        return self.request("POST", path, files=files, timeout=UPLOAD_TIMEOUT_S).json()
 
     def get_page(self, path: str, **params: Any) -> tuple[Any, int | None]:
         """The decoded JSON answer of ``GET path?params`` and its ``X-Total-Count`` (None when

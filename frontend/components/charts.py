@@ -140,3 +140,36 @@ def radius_figure(sensitivity: list[dict[str, Any]], rf_radius: float | None) ->
     fig.update_xaxes(title_text="RF radius (px)")
     fig.update_yaxes(title_text="mean P_f", rangemode="tozero")
     return fig
+
+
+def paired_histogram_figure(series: dict[str, dict[str, int]], layer: str) -> go.Figure:
+    """Best-part histograms of several runs as grouped bars, parts by their total count."""
+    totals: dict[str, int] = {}
+    for histogram in series.values():
+        for part, n in histogram.items():
+            totals[part] = totals.get(part, 0) + n
+    if not totals:
+        return theme.empty_figure("no best parts")
+    parts = sorted(totals, key=lambda part: (-totals[part], part))
+    data = [
+        {
+            "type": "bar",
+            "name": name,
+            "x": parts,
+            "y": [histogram.get(part, 0) for part in parts],
+            "text": [histogram.get(part, 0) for part in parts],
+            "textposition": "outside",
+            "cliponaxis": False,
+            "marker": {"color": theme.COLORWAY[k % len(theme.COLORWAY)]},
+        }
+        for k, (name, histogram) in enumerate(series.items())
+    ]
+    layout = {
+        "template": theme.TEMPLATE,
+        "height": 300,
+        "barmode": "group",
+        "title": {"text": f"Best-matching part of each filter ({layer})"},
+        "yaxis": {"title": {"text": "filters"}, "rangemode": "tozero"},
+        "margin": {"t": 70},
+    }
+    return go.Figure(data=data, layout=layout)

@@ -12,10 +12,10 @@ from typing import Any, NamedTuple
 from dash import dcc, html
 
 from frontend import urls
-from frontend.components.charts import graph
+from frontend.components.charts import graph, paired_histogram_figure
 from frontend.components.common import fmt, run_kind
-from frontend.components.heatmaps import heat_caption, heatmap_figure, shared_range
-from frontend.components.metrics import part_histogram, top_layer
+from frontend.components.heatmaps import HeatPanel, heat_caption, heatmap_figure, shared_range
+from frontend.components.metrics import top_layer
 
 # (metric key in a layer's metrics, label, lower is better)
 PAIR_METRICS = (
@@ -88,27 +88,35 @@ def run_pickers(page: urls.ComparePage, other: str, runs: list[dict[str, Any]]) 
     )
 
 
+def _rendered(run_id: str, category: str) -> html.Figure:
+    """A heat map as the API's rendered PNG."""
+    image = html.Img(src=urls.HeatmapImage(run_id, category).url(), className="heatmap")
+    return html.Figure([image, html.Figcaption(f"{category}, {run_id}")])
+
+
 def heatmap_rows(left: Side, right: Side) -> html.Div:
     """Per category: both runs' Fig. 6 heat maps on one colour scale, the colorbar on the right."""
     categories = [
         c for c in left.metrics.get("heatmaps", {}) if c in right.metrics.get("heatmaps", {})
     ]
     zrange = shared_range([side.heats.get(c) for side in (left, right) for c in categories])
-    rows = []
+    rows: list[Any] = []
     for category in categories:
-        cells = []
-        for n, side in enumerate((left, right)):
-            heat, run_id = side.heats.get(category), side.run["id"]
-            if heat is None:  # an API without the numbers: its rendered PNG
-                image = html.Img(src=urls.HeatmapImage(run_id, category).url(), className="heatmap")
-                cells.append(html.Figure([image, html.Figcaption(f"{category}, {run_id}")]))
-                continue
-            mean = urls.HeatmapMeanImage(run_id, category).url()
-            fig = heatmap_figure(heat, zrange, mean, f"{category}, {run_id}", colorbar=n == 1)
-            chart = graph(fig, f"heatmap-{n}-{category}", class_name="chart heat")
-            cells.append(html.Figure([chart, html.Figcaption(heat_caption(heat))]))
-        rows.append(html.Div(cells, className="pair heat-row"))
-    shown: list[Any] = rows or [html.P("No heat maps in common.", className="muted")]
+        heats = [(side.run["id"], side.heats.get(category)) for side in (left, right)]
+        if any(heat is None for _, heat in heats):  # an API without the numbers: its PNGs
+            rows.append(
+                html.Div([_rendered(run_id, category) for run_id, _ in heats], className="pair")
+            )
+            continue
+        panels = [
+            HeatPanel(heat, urls.HeatmapMeanImage(run_id, category).url(), f"{category}, {run_id}")
+            for run_id, heat in heats
+            if heat is not None
+        ]
+        chart = graph(heatmap_figure(panels, zrange), f"heatmap-{category}", "chart heat")
+        caption = " · ".join(f"{run_id}: {heat_caption(heat)}" for run_id, heat in heats if heat)
+        rows.append(html.Figure([chart, html.Figcaption(caption)]))
+    shown = rows or [html.P("No heat maps in common.", className="muted")]
     return html.Div(
         [html.H3("Fig. 6: part positions in the object frame (one colour scale)"), *shown],
         id="compare-heatmaps",
@@ -116,18 +124,15 @@ def heatmap_rows(left: Side, right: Side) -> html.Div:
 
 
 def histograms(left: Side, right: Side) -> html.Div:
-    """Both runs' best-part histograms of their top layer."""
-    charts = [
-        html.Figure(
-            [
-                part_histogram(side.metrics, top_layer(side.metrics), id=f"part-histogram-{n}"),
-                html.Figcaption(_label(side.run)),
-            ],
-            className="side",
-        )
-        for n, side in enumerate((left, right))
-    ]
-    return html.Div([html.H3("Best-matching parts"), html.Div(charts, className="pair")])
+    """Both runs' best-part histograms of their top layer, as grouped bars of one chart."""
+    series = {
+        _label(side.run): side.metrics["layers"][top_layer(side.metrics)][
+            "part_interpretability"
+        ].get("best_part_histogram", {})
+        for side in (left, right)
+    }
+    figure = paired_histogram_figure(series, top_layer(left.metrics))
+    return html.Div([html.H3("Best-matching parts"), graph(figure, "part-histograms")])
 
 
 def filter_steps(page: urls.ComparePage, n_filters: int, n_images: int) -> html.Div:

@@ -3,7 +3,7 @@ object-normalised frame (x, y in [0, 1] of the object's box), the average object
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -31,48 +31,86 @@ def shared_range(heats: list[dict[str, Any] | None]) -> tuple[float, float]:
     return 0.0, top if top > 0 else 1.0
 
 
-def heatmap_figure(
-    heat: dict[str, Any],
-    zrange: tuple[float, float],
-    mean_image: str | None,
-    title: str,
-    colorbar: bool = True,
-) -> go.Figure:
-    """One category's heat (``heat``: the API's ``heatmaps/<category>.json``) on a shared
-    ``zrange`` over the average object image at URL ``mean_image``; ``colorbar`` draws the
-    scale (one per row of figures sharing it is enough)."""
-    grid = int(heat["grid"])
-    centers = (np.arange(grid) + 0.5) / grid
-    # As an array: plotly checks a nested list value by value (~0.1 s for a 64 x 64 grid).
-    z = np.asarray(heat["heat"], dtype=np.float32)
-    trace = {
-        "type": "heatmap",
-        "z": z,
-        "x": centers,
-        "y": centers,
-        "zmin": zrange[0],
-        "zmax": zrange[1],
-        "colorscale": COLORSCALE if mean_image else "Inferno",
-        "showscale": colorbar,
-        "colorbar": {"title": {"text": "part density", "side": "right"}, "thickness": 14},
-        "hovertemplate": "x %{x:.2f}, y %{y:.2f}<br>density %{z:.3g}<extra></extra>",
-    }
-    below = {"xref": "x", "yref": "y", "x": 0, "y": 0, "sizex": 1, "sizey": 1}
-    below |= {"sizing": "stretch", "layer": "below", "xanchor": "left", "yanchor": "top"}
+class HeatPanel(NamedTuple):
+    """One heat map of a figure: the API's ``heatmaps/<category>.json``, the URL of the average
+    object image under it (None: none) and its title."""
+
+    heat: dict[str, Any]
+    mean_image: str | None
+    title: str
+
+
+PANEL_GAP = 0.1  # share of the figure's width between two panels
+
+
+def _panel_axes(k: int, n: int) -> tuple[str, list[float]]:
+    """The axis suffix ("", "2", ...) and the horizontal domain of panel ``k`` of ``n``."""
+    width = (1 - PANEL_GAP * (n - 1)) / n
+    start = k * (width + PANEL_GAP)
+    return ("" if k == 0 else str(k + 1)), [start, start + width]
+
+
+def heatmap_figure(panels: list[HeatPanel], zrange: tuple[float, float]) -> go.Figure:
+    """Heat maps side by side in one figure on one colour axis (``zrange``, one colorbar), each
+    over its average object image: the same colour means the same density in every panel."""
     axis = {"range": [0, 1], "constrain": "domain", "showgrid": False, "zeroline": False}
-    layout = {
+    faded = all(panel.mean_image for panel in panels)
+    layout: dict[str, Any] = {
         "template": theme.TEMPLATE,
-        "title": {"text": title},
         "height": HEAT_SIDE + 90,
-        "width": HEAT_SIDE + (170 if colorbar else 90),
+        "width": len(panels) * (HEAT_SIDE + 60) + 130,
         "margin": {"l": 56, "r": 16, "t": 40, "b": 44},
-        "xaxis": axis | {"title": {"text": "x / box width"}},
-        # Image rows run down: y grows downward as in the object's box.
-        "yaxis": axis | {"title": {"text": "y / box height"}, "range": [1, 0], "scaleanchor": "x"},
-        "images": [below | {"source": mean_image}] if mean_image else [],
+        "coloraxis": {
+            "cmin": zrange[0],
+            "cmax": zrange[1],
+            "colorscale": COLORSCALE if faded else "Inferno",
+            "colorbar": {"title": {"text": "part density", "side": "right"}, "thickness": 14},
+        },
+        "images": [],
+        "annotations": [],
     }
+    data = []
+    for k, panel in enumerate(panels):
+        suffix, domain = _panel_axes(k, len(panels))
+        grid = int(panel.heat["grid"])
+        centers = (np.arange(grid) + 0.5) / grid
+        # As an array: plotly checks a nested list value by value (~0.1 s for a 64 x 64 grid).
+        z = np.asarray(panel.heat["heat"], dtype=np.float32)
+        data.append(
+            {
+                "type": "heatmap",
+                "z": z,
+                "x": centers,
+                "y": centers,
+                "coloraxis": "coloraxis",
+                "xaxis": f"x{suffix}",
+                "yaxis": f"y{suffix}",
+                "name": panel.title,
+                "hovertemplate": "x %{x:.2f}, y %{y:.2f}<br>density %{z:.3g}<extra></extra>",
+            }
+        )
+        layout[f"xaxis{suffix}"] = axis | {
+            "domain": domain,
+            "anchor": f"y{suffix}",
+            "title": {"text": "x / box width"},
+        }
+        # Image rows run down: y grows downward as in the object's box.
+        layout[f"yaxis{suffix}"] = axis | {
+            "range": [1, 0],
+            "anchor": f"x{suffix}",
+            "scaleanchor": f"x{suffix}",
+            "title": {"text": "y / box height" if k == 0 else ""},
+        }
+        if panel.mean_image:
+            below = {"xref": f"x{suffix}", "yref": f"y{suffix}", "x": 0, "y": 0}
+            below |= {"sizex": 1, "sizey": 1, "sizing": "stretch", "layer": "below"}
+            below |= {"xanchor": "left", "yanchor": "top", "source": panel.mean_image}
+            layout["images"].append(below)
+        title = {"text": panel.title, "xref": "paper", "yref": "paper", "x": domain[0], "y": 1}
+        title |= {"xanchor": "left", "yanchor": "bottom", "showarrow": False}
+        layout["annotations"].append(title)
     # One construction: each update_* call would validate the whole figure again.
-    return go.Figure(data=[trace], layout=layout)
+    return go.Figure(data=data, layout=layout)
 
 
 def heat_caption(heat: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from dash import dcc, html
 from frontend import urls
 from frontend.components.charts import graph, part_histogram_figure, radius_figure
 from frontend.components.common import fmt
-from frontend.components.heatmaps import heat_caption, heatmap_figure, shared_range
+from frontend.components.heatmaps import HeatPanel, heat_caption, heatmap_figure, shared_range
 
 METRIC_COLUMNS = (
     "layer",
@@ -71,7 +71,7 @@ def heatmap_strip(run_id: str, heats: dict[str, dict[str, Any] | None]) -> html.
             figures.append(html.Figure([image, html.Figcaption(category)]))
             continue
         mean = urls.HeatmapMeanImage(run_id, category).url()
-        fig = heatmap_figure(heat, shared_range([heat]), mean, category)
+        fig = heatmap_figure([HeatPanel(heat, mean, category)], shared_range([heat]))
         chart = graph(fig, f"heatmap-{category}", class_name="chart heat")
         figures.append(html.Figure([chart, html.Figcaption(heat_caption(heat))]))
     return html.Div(

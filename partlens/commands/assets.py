@@ -108,7 +108,7 @@ def weights_add(
 
 @weights_app.command("list")
 def weights_list() -> None:
-    """Every registered weights file."""
+    """Every shipped and registered weights file."""
     from partlens.assets.weights import list_weights
 
     entries = list_weights(_sessions())

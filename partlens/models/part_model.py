@@ -21,6 +21,7 @@ from partlens.nn import (
     InterpretableHead,
     PartMask,
     filter_loss_variant,
+    layer_filter_losses,
 )
 
 
@@ -135,6 +136,9 @@ class PartModel(nn.Module):
                 mask.adaptive_beta = spec.adaptive_beta
                 mask.position = spec.mu_rule
 
+    def _named_objectives(self) -> dict[str, FilterObjective]:
+        return {n: o for n, o in self.objectives.items() if isinstance(o, FilterObjective)}
+
     def _objectives(self) -> list[FilterObjective]:
         return [o for o in self.objectives.values() if isinstance(o, FilterObjective)]
 
@@ -163,8 +167,9 @@ class PartModel(nn.Module):
         return self.classifier(top), unmasked
 
     def filter_losses(self, unmasked: dict[str, Tensor], labels: Tensor) -> dict[str, Tensor]:
-        """``Loss_f`` per filter ``[F]`` for every interpretable layer (empty for the twin)."""
-        return {name: self.objectives[name](unmasked[name], labels) for name in self.objectives}
+        """``Loss_f`` per filter ``[F]`` for every interpretable layer (empty for the twin);
+        layers of one map size are scored together (:func:`partlens.nn.layer_filter_losses`)."""
+        return layer_filter_losses(self._named_objectives(), unmasked, labels)
 
     def mean_max_activation(self) -> Tensor:
         """Running ``mean_x max_ij x_ij`` over the interpretable layers (for lambda), a scalar

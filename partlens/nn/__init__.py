@@ -9,7 +9,7 @@ from partlens.nn.loss import (
     template_scores,
 )
 from partlens.nn.mask import PartMask, part_positions
-from partlens.nn.objective import DEFAULT_ACTIVATION_PEAK, FilterObjective
+from partlens.nn.objective import DEFAULT_ACTIVATION_PEAK, FilterObjective, layer_filter_losses
 from partlens.nn.templates import template_distances, template_shapes, templates
 from partlens.nn.variants import (
     DEFAULT_FILTER_LOSS,
@@ -36,6 +36,7 @@ __all__ = [
     "filter_loss_names",
     "filter_loss_variant",
     "lambda_schedule",
+    "layer_filter_losses",
     "mutual_information_loss",
     "part_positions",
     "register_filter_loss",

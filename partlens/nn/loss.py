@@ -20,6 +20,7 @@ so activations in the thousands neither overflow nor produce NaN, and all-zero m
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -64,26 +65,82 @@ def mutual_information_loss(x: Tensor, T: Tensor, prior: Tensor) -> Tensor:
     return -terms.sum(dim=(0, 2))
 
 
+class _AssignedMutualInformation(torch.autograd.Function):
+    """Forward and hand-written backward of :func:`assigned_mutual_information_loss`.
+
+    Autograd through the two logsumexps keeps about ten ``[B, F, K]`` intermediates and runs
+    twice as many passes over them as the closed-form gradient below (docs/filter-loss.md).
+    With ``l_bk = log p(x_b|T_k)``, ``q_k = log p(T_k)``, ``w_b = p(T_hat) p(x_b|T_hat)`` and
+    the posterior ``r_bk = p(T_k|x_b)``, the loss ``-sum_b w_b (l_b,hat - log p(x_b))`` has
+    ``dLoss/dl_bk = w_b r_bk - [k = hat] w_b (l_b,hat - log p(x_b) + 1)``, and since
+    ``l_bk = s_bk - log Z_k``: ``dLoss/ds_bk = G_bk - p(x_b|T_k) sum_b' G_b'k``.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        flat_x: Tensor,
+        flat_templates: Tensor,
+        log_prior: Tensor,
+        assigned: Tensor,
+        scale: Tensor,
+    ) -> Tensor:
+        # The maps are scored at ``scale * x`` but the gradient reaches x unscaled (see
+        # FilterObjective.loss_scale): the scale multiplies the scores, not the backward pass.
+        scores = (flat_x @ flat_templates.t()).mul_(scale[:, None])
+        log_lik = scores.sub_(torch.logsumexp(scores, dim=0))  # log p(x|T), in place
+        log_p_x = torch.logsumexp(log_lik + log_prior, dim=-1)
+        index = assigned.unsqueeze(-1)
+        log_hat = log_lik.gather(-1, index).squeeze(-1)
+        weight = (log_prior[assigned] + log_hat).exp()
+        ctx.save_for_backward(flat_templates, log_prior, index, log_lik, log_p_x, log_hat, weight)
+        return -(weight * (log_hat - log_p_x)).sum(dim=0)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        flat_templates, log_prior, index, log_lik, log_p_x, log_hat, weight = ctx.saved_tensors
+        grad_lik = (log_lik + log_prior).sub_(log_p_x.unsqueeze(-1)).exp_()
+        grad_lik.mul_((weight * grad).unsqueeze(-1))
+        hat_term = -(weight * grad) * (log_hat - log_p_x + 1.0)
+        grad_lik.scatter_add_(-1, index, hat_term.unsqueeze(-1))
+        grad_scores = grad_lik.sub_(log_lik.exp().mul_(grad_lik.sum(dim=0, keepdim=True)))
+        return grad_scores @ flat_templates, None, None, None, None
+
+
 def assigned_mutual_information_loss(
-    x: Tensor, T: Tensor, prior: Tensor, assigned: Tensor
+    x: Tensor, T: Tensor, prior: Tensor, assigned: Tensor, scale: Tensor | None = None
 ) -> Tensor:
     """The MI terms of each image's assigned template, exact over the batch, per filter ``[F]``.
 
     ``-sum_x p(T_hat) p(x|T_hat) log[p(x|T_hat) / p(x)]`` with ``T_hat`` given per image and
     filter by ``assigned`` ``[B, F]`` (mu_hat for images of the filter's target category,
     ``K - 1`` = T^- otherwise; paper Eq. 4's assignment), and ``Z_T`` and ``p(x)`` over the
-    batch, all back-propagated by autograd. Unlike :func:`mutual_information_loss` it knows the
-    labels: a filter that fires on other categories' images and is silent on its own scores
-    badly, while the label-free MI rewards either. ``x``: ``[B, F, H, W]``; ``T``: ``[K, H, W]``.
+    batch, back-propagated exactly (a closed-form gradient, no autograd graph). Unlike
+    :func:`mutual_information_loss` it knows the labels: a filter that fires on other
+    categories' images and is silent on its own scores badly, while the label-free MI rewards
+    either. ``x``: ``[B, F, H, W]``; ``T``: ``[K, H, W]`` or flattened ``[K, H*W]``.
+    ``scale``: a detached factor per filter ``[F]`` (or a scalar) at which x is scored while
+    its gradient reaches x unscaled (default 1).
     """
     if assigned.shape != x.shape[:2]:
         raise ValueError(
             f"assigned must be [B, F] = {tuple(x.shape[:2])}, got {tuple(assigned.shape)}"
         )
-    log_p_x_given_t, log_p_x, log_prior = _batch_log_likelihoods(x, T, prior)
-    log_p_x_given_hat = log_p_x_given_t.gather(-1, assigned.unsqueeze(-1)).squeeze(-1)
-    terms = log_prior[assigned].exp() * log_p_x_given_hat.exp() * (log_p_x_given_hat - log_p_x)
-    return -terms.sum(dim=0)
+    if prior.shape != (T.shape[0],):
+        raise ValueError(f"prior must be [K] = [{T.shape[0]}], got {tuple(prior.shape)}")
+    compute_dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+    flat_t = T.reshape(T.shape[0], -1).to(compute_dtype)
+    if flat_t.shape[-1] != x.shape[2] * x.shape[3]:
+        raise ValueError(
+            f"templates cover {flat_t.shape[-1]} positions but the maps have "
+            f"{x.shape[2]}x{x.shape[3]}"
+        )
+    factor = torch.ones((), device=x.device) if scale is None else scale.detach()
+    factor = factor.to(compute_dtype).expand(x.shape[1])
+    loss: Tensor = _AssignedMutualInformation.apply(
+        x.to(compute_dtype).flatten(2), flat_t, prior.to(compute_dtype).log(), assigned, factor
+    )
+    return loss
 
 
 def batch_log_mean_exp(scores: Tensor) -> Tensor:

@@ -3,7 +3,10 @@
 ``x_masked = relu(x * shape(T_mu_hat))`` with ``mu_hat = argmax_ij x_ij`` per image and filter.
 The mask uses the template *shape* ``max(1 - beta * d / n, -1)`` without tau (as the official
 code does), so that activation magnitudes are kept; tau only enters the loss. The mask is a
-constant with respect to mu_hat: the task loss flows through ``x`` only.
+constant with respect to mu_hat: the task loss flows through ``x`` only. Since x is a post-ReLU
+map (non-negative), ``relu(x * m) = x * max(m, 0)``: the mask is clamped once (and cached)
+instead of a ReLU over every map and its backward pass, the same values and, through the
+layer's ReLU, the same gradients.
 
 ``position="centroid"`` and ``adaptive_beta=True`` follow the MATLAB code (the ``official``
 loss variant): mu is the activation-weighted centroid (rounded) and the template lives in
@@ -84,7 +87,8 @@ class PartMask(nn.Module):
         key = (n_h, n_w, str(device))
         if key not in self._shape_cache:
             shapes = template_shapes(n_h, n_w, beta=self.beta, norm=self.norm)
-            self._shape_cache[key] = shapes.reshape(n_h * n_w, n_h * n_w).to(device)
+            positive = shapes.reshape(n_h * n_w, n_h * n_w).clamp_min(0.0)
+            self._shape_cache[key] = positive.to(device)
         return self._shape_cache[key]
 
     def _adaptive_beta_mask(self, x: Tensor, mu: Tensor) -> Tensor:
@@ -94,7 +98,7 @@ class PartMask(nn.Module):
         if self.training:
             self._pull_beta(x, rows, cols)
         beta = self.filter_beta.to(x.device)[None, :, None]
-        return torch.clamp(1.0 - beta * distance, min=-1.0)
+        return torch.clamp(1.0 - beta * distance, min=0.0)
 
     @torch.no_grad()
     def _pull_beta(self, x: Tensor, rows: Tensor, cols: Tensor) -> None:
@@ -108,10 +112,11 @@ class PartMask(nn.Module):
         self.filter_beta.lerp_(target.to(self.filter_beta.dtype), BETA_MOMENTUM)
 
     def forward(self, x: Tensor) -> Tensor:
-        """``relu(x * shape(T_mu_hat))``; the mask itself carries no gradient."""
+        """``relu(x * shape(T_mu_hat))`` for non-negative (post-ReLU) ``x``, computed as
+        ``x * max(shape, 0)``; the mask itself carries no gradient."""
         mu = part_positions(x, self.position)
         if self.adaptive_beta:
             mask = self._adaptive_beta_mask(x, mu)
         else:
             mask = self._shapes(x.shape[-2], x.shape[-1], x.device)[mu]
-        return torch.relu(x * mask.view_as(x).to(x.dtype))
+        return x * mask.view_as(x).to(x.dtype)

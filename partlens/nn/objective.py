@@ -22,6 +22,9 @@ updated from training batches only (never in eval mode).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -115,9 +118,8 @@ class FilterObjective(nn.Module):
         return scores.argmax(dim=0)
 
     @torch.no_grad()
-    def _update_statistics(self, x: Tensor, labels: Tensor) -> None:
-        batch_mean_max = x.flatten(2).amax(dim=-1).mean()
-        # Seeded by the first batch; a tensor-side choice avoids a device sync per step.
+    def _update_statistics(self, x: Tensor, labels: Tensor, batch_mean_max: Tensor) -> None:
+        # Seeded by the first batch; tensor-side choices avoid a device sync per step.
         first = self.mean_max == 0
         self.mean_max.copy_(
             torch.where(
@@ -126,16 +128,44 @@ class FilterObjective(nn.Module):
         )
         if self.num_classes == 1:
             return
-        totals = x.sum(dim=(2, 3))
-        for label in labels.unique().tolist():
-            if not 0 <= label < self.num_classes:
-                raise ValueError(f"label {label} outside 0..{self.num_classes - 1}")
-            class_mean = totals[labels == label].mean(dim=0)
-            if self.class_seen[label]:
-                self.class_activation[label].lerp_(class_mean, CATEGORY_MOMENTUM)
-            else:
-                self.class_activation[label].copy_(class_mean)
-                self.class_seen[label] = True
+        # Per-class means of sum_ij x_ij as one matmul: no loop over the batch's labels.
+        classes = torch.arange(self.num_classes, device=labels.device)
+        one_hot = (labels[:, None] == classes[None, :]).to(x.dtype)
+        counts = one_hot.sum(dim=0)
+        class_mean = (one_hot.t() @ x.sum(dim=(2, 3))) / counts.clamp_min(1.0)[:, None]
+        present = (counts > 0)[:, None]
+        blended = self.class_activation.lerp(class_mean, CATEGORY_MOMENTUM)
+        updated = torch.where(self.class_seen[:, None], blended, class_mean)
+        self.class_activation.copy_(torch.where(present, updated, self.class_activation))
+        self.class_seen.logical_or_(present[:, 0])
+
+    def _check_labels(self, labels: Tensor) -> None:
+        # Checked where it costs no device sync (CPU); on CUDA the task loss's own check
+        # catches a label outside the classes. Single-category labels: the task loss checks.
+        if self.num_classes == 1 or labels.device.type != "cpu":
+            return
+        outside = (labels < 0) | (labels >= self.num_classes)
+        if bool(outside.any()):
+            raise ValueError(f"label {labels[outside][0].item()} outside 0..{self.num_classes - 1}")
+
+    def prepare(self, x: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+        """Float32 maps and the detached loss scale; updates the statistics in training mode.
+
+        The batch's mean max activation is computed once and shared by the running
+        statistics and :meth:`loss_scale`.
+        """
+        x = x.float()
+        batch_mean_max = x.detach().flatten(2).amax(dim=-1).mean()
+        if self.training:
+            self._check_labels(labels)
+            self._update_statistics(x.detach(), labels, batch_mean_max)
+        return x, self.loss_scale(x, batch_mean_max)
+
+    def assignments(self, x: Tensor, labels: Tensor, negative_index: int) -> Tensor:
+        """T_hat per image and filter ``[B, F]``: mu_hat for the filter's target category,
+        ``negative_index`` (T^-) otherwise (paper Eq. 4)."""
+        positive = labels[:, None] == self.target_categories()[None, :]
+        return part_positions(x, self.position).masked_fill(~positive, negative_index)
 
     def forward(self, x: Tensor, labels: Tensor) -> Tensor:
         """``Loss_f`` per filter ``[F]`` for post-ReLU, *unmasked* maps ``x: [B, F, H, W]``.
@@ -143,41 +173,37 @@ class FilterObjective(nn.Module):
         In training mode this also updates the running Z_T, mean max activation and the
         per-class activation statistics.
         """
-        x = x.float()
+        x, scale = self.prepare(x, labels)
         n_h, n_w = x.shape[-2:]
         flat_t, prior = self.templates_for(n_h, n_w, x.device)
-        if self.training:
-            self._update_statistics(x.detach(), labels)
+        if self.spec.loss_form == "assigned-mi":
+            assigned = self.assignments(x, labels, flat_t.shape[0] - 1)
+            return assigned_mutual_information_loss(x, flat_t, prior, assigned, scale)
         # The loss is evaluated at the rescaled map (the template sharpness the paper's tau
         # assumes) but its gradient reaches x unscaled: with lambda = weight * mean max / t the
         # push on x then grows and shrinks with the activations, as in the paper. A push fixed
         # in size would grow relative to shrinking activations and silence un-normalised
         # layers trained from scratch.
-        x = x + (x * (self.loss_scale(x) - 1.0)).detach()
+        x = x + (x * (scale - 1.0)).detach()
         if self.spec.loss_form == "exact-mi":
             return mutual_information_loss(x, flat_t.reshape(-1, n_h, n_w), prior)
-        positive = labels[:, None] == self.target_categories()[None, :]
-        negative_index = torch.full_like(positive, flat_t.shape[0] - 1, dtype=torch.long)
-        assigned = torch.where(positive, part_positions(x, self.position), negative_index)
-        if self.spec.loss_form == "assigned-mi":
-            return assigned_mutual_information_loss(
-                x, flat_t.reshape(-1, n_h, n_w), prior, assigned
-            )
+        assigned = self.assignments(x, labels, flat_t.shape[0] - 1)
         scores = template_scores(x, flat_t)
         log_mean_exp = self._log_mean_exp(scores)
         return assigned_template_loss(scores, assigned, prior, log_mean_exp)
 
-    def loss_scale(self, x: Tensor) -> Tensor:
+    def loss_scale(self, x: Tensor, batch_mean_max: Tensor | None = None) -> Tensor:
         """The factor that brings the mean max activation to ``activation_peak`` (detached).
 
-        Uses the running mean max (the batch's before any training batch was seen); 1 when
-        ``activation_peak`` is None (the raw activations, the paper's scale).
+        Uses the running mean max (the batch's, ``batch_mean_max`` or computed from ``x``,
+        before any training batch was seen); 1 when ``activation_peak`` is None (the raw
+        activations, the paper's scale).
         """
         if self.activation_peak is None:
             return torch.ones((), device=x.device)
-        mean_max = torch.where(
-            self.mean_max > 0, self.mean_max, x.detach().flatten(2).amax(dim=-1).mean()
-        )
+        if batch_mean_max is None:
+            batch_mean_max = x.detach().flatten(2).amax(dim=-1).mean()
+        mean_max = torch.where(self.mean_max > 0, self.mean_max, batch_mean_max)
         # A floor, not finfo.tiny: all-zero maps (dead units at initialisation) must not make
         # the factor overflow to inf, since 0 * inf is NaN.
         return self.activation_peak / mean_max.clamp_min(MIN_MEAN_MAX)
@@ -193,3 +219,55 @@ class FilterObjective(nn.Module):
         else:
             self.log_mean_exp = update_log_mean_exp(self.log_mean_exp, batch_value, Z_MOMENTUM)
         return self.log_mean_exp
+
+
+def layer_filter_losses(
+    objectives: Mapping[str, FilterObjective],
+    maps: Mapping[str, Tensor],
+    labels: Tensor,
+    *,
+    batched: bool | None = None,
+) -> dict[str, Tensor]:
+    """``Loss_f`` per filter ``[F]`` of every layer, the same values as calling each objective.
+
+    On CUDA, layers with the ``assigned-mi`` loss, one map size and the same templates are
+    scored as one batch (their filters side by side: one matmul and one pass over the
+    statistics for all of them), which halves the loss's kernel launches; the others, and
+    every layer on CPU, are computed layer by layer (on CPU the launches cost nothing and the
+    concatenation copy cost 14 % of the loss, docs/filter-loss.md). ``batched`` overrides
+    that choice (None: batch on CUDA only).
+    """
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for name, objective in objectives.items():
+        batch = maps[name].device.type == "cuda" if batched is None else batched
+        if objective.spec.loss_form == "assigned-mi" and batch:
+            key = (tuple(maps[name].shape[2:]), objective.beta, objective.norm)
+            groups.setdefault(key, []).append(name)
+    losses: dict[str, Tensor] = {}
+    for names in groups.values():
+        if len(names) > 1:
+            losses.update(_batched_assigned_mi(objectives, maps, labels, names))
+    for name, objective in objectives.items():
+        if name not in losses:
+            losses[name] = objective(maps[name], labels)
+    return {name: losses[name] for name in objectives}
+
+
+def _batched_assigned_mi(
+    objectives: Mapping[str, FilterObjective],
+    maps: Mapping[str, Tensor],
+    labels: Tensor,
+    names: list[str],
+) -> dict[str, Tensor]:
+    xs, assigned, scales = [], [], []
+    n_h, n_w = maps[names[0]].shape[-2:]
+    flat_t, prior = objectives[names[0]].templates_for(n_h, n_w, maps[names[0]].device)
+    for name in names:
+        x, scale = objectives[name].prepare(maps[name], labels)
+        xs.append(x)
+        assigned.append(objectives[name].assignments(x, labels, flat_t.shape[0] - 1))
+        scales.append(scale.expand(x.shape[1]))
+    loss = assigned_mutual_information_loss(
+        torch.cat(xs, dim=1), flat_t, prior, torch.cat(assigned, dim=1), torch.cat(scales)
+    )
+    return dict(zip(names, loss.split([x.shape[1] for x in xs]), strict=True))

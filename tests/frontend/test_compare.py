@@ -68,15 +68,19 @@ def test_the_twin_is_the_default_and_the_table_has_ratios(fake_api, page):
 def test_heat_maps_share_one_colour_scale_over_the_mean_object(fake_api, page):
     _pair(fake_api)
     view = page("compare").layout(run_id="abc")
-    left, right = by_id(view, "heatmap-0-bird").figure, by_id(view, "heatmap-1-bird").figure
-    for fig in (left, right):
-        assert (fig.data[0].zmin, fig.data[0].zmax) == (0.0, 2.0)
-        assert list(fig.layout.yaxis.range) == [1, 0]  # image rows run down
-    assert (left.data[0].showscale, right.data[0].showscale) == (False, True)
-    assert right.data[0].colorbar.title.text == "part density"
-    assert left.layout.images[0].source == "/media/runs/abc/heatmaps/bird/mean.png"
-    assert right.layout.images[0].source == "/media/runs/xyz/heatmaps/bird/mean.png"
-    assert "12 part positions on 6 images" in text(view)
+    fig = by_id(view, "heatmap-bird").figure
+    # Both runs in one figure, on one colour axis with one colorbar.
+    assert [trace.coloraxis for trace in fig.data] == ["coloraxis", "coloraxis"]
+    assert [(t.xaxis, t.yaxis) for t in fig.data] == [("x", "y"), ("x2", "y2")]
+    assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0.0, 2.0)
+    assert fig.layout.coloraxis.colorbar.title.text == "part density"
+    assert list(fig.layout.yaxis.range) == list(fig.layout.yaxis2.range) == [1, 0]  # rows run down
+    assert [(i.source, i.xref) for i in fig.layout.images] == [
+        ("/media/runs/abc/heatmaps/bird/mean.png", "x"),
+        ("/media/runs/xyz/heatmaps/bird/mean.png", "x2"),
+    ]
+    assert [a.text for a in fig.layout.annotations] == ["bird, abc", "bird, xyz"]
+    assert "abc: 12 part positions on 6 images" in text(view)
     assert shared_range([None, {"heat": [[0.0]]}]) == (0.0, 1.0)
 
 
@@ -84,8 +88,10 @@ def test_an_api_without_heat_numbers_shows_the_rendered_maps(fake_api, page):
     _pair(fake_api)
     fake_api.answers["/runs/xyz/heatmaps/bird.json"] = ApiError("not found", 404)
     view = page("compare").layout(run_id="abc")
-    assert "/media/runs/xyz/heatmaps/bird.png" in image_sources(view)
-    assert by_id(view, "heatmap-0-bird").figure.data[0].zmax == 2.0
+    assert image_sources(view)[-2:] == [
+        "/media/runs/abc/heatmaps/bird.png",
+        "/media/runs/xyz/heatmaps/bird.png",
+    ]
 
 
 def test_the_same_filter_and_image_of_both_runs_with_steps(fake_api, page):
@@ -132,3 +138,12 @@ def test_unknown_runs_and_api_errors(fake_api, page):
     assert urls.parse("/runs/abc/compare?with=b&layer=l&filter=2&image=1") == urls.ComparePage(
         "abc", "b", "l", 2, 1
     )
+
+
+def test_best_parts_of_both_runs_are_grouped_bars(fake_api, page):
+    _pair(fake_api)
+    fig = by_id(page("compare").layout(run_id="abc"), "part-histograms").figure
+    assert [trace.name for trace in fig.data] == ["abc (interpretable)", "xyz (ordinary)"]
+    assert list(fig.data[0].x) == ["legs", "torso", "head"]  # by the count of both runs
+    assert [list(trace.y) for trace in fig.data] == [[0, 3, 1], [6, 0, 0]]
+    assert fig.layout.barmode == "group"

@@ -254,7 +254,7 @@ def test_heat_maps_are_plotly_figures_over_the_mean_object(fake_api, page):
     evaluation = _sections(page)[3]
     fig = by_id(evaluation, "heatmap-bird").figure
     assert [list(row) for row in fig.data[0].z] == heat
-    assert (fig.data[0].zmax, fig.data[0].showscale) == (3.0, True)
+    assert fig.layout.coloraxis.cmax == 3.0
     assert fig.layout.images[0].source == "/media/runs/abc/heatmaps/bird/mean.png"
     assert "4 part positions on 2 images" in text(evaluation)
     assert "/media/runs/abc/heatmaps/bird.png" not in image_sources(evaluation)

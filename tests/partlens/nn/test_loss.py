@@ -184,3 +184,31 @@ def test_shape_errors():
         mutual_information_loss(torch.zeros(2, 1, 4, 4), T, prior)
     with pytest.raises(ValueError, match="B, F, H, W"):
         mutual_information_loss(torch.zeros(2, 3, 3), T, prior)
+
+
+def autograd_assigned_terms(x, T, prior, assigned, scale):
+    # The loss through autograd on the rescaled map (the formulation the closed-form gradient
+    # replaced): scored at scale * x, the gradient reaching x unscaled.
+    scaled = x + (x * (scale - 1.0)).detach()
+    scores = scaled.flatten(2) @ T.reshape(len(T), -1).t()
+    log_lik = scores - torch.logsumexp(scores, dim=0, keepdim=True)
+    log_p_x = torch.logsumexp(log_lik + prior.log(), dim=-1)
+    hat = log_lik.gather(-1, assigned.unsqueeze(-1)).squeeze(-1)
+    return -(prior[assigned] * hat.exp() * (hat - log_p_x)).sum(dim=0)
+
+
+def test_assigned_mi_closed_form_gradient_matches_autograd_with_a_scale():
+    torch.manual_seed(4)
+    T, prior = templates(4, 4)
+    x = (torch.rand(6, 3, 4, 4, dtype=torch.float64) * 2).requires_grad_()
+    assigned = torch.randint(0, len(T), (6, 3))
+    scale = torch.tensor(40.0, dtype=torch.float64)
+    weights = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    loss = assigned_mutual_information_loss(x, T, prior, assigned, scale)
+    (grad,) = torch.autograd.grad((loss * weights).sum(), x)
+    reference = autograd_assigned_terms(x, T.double(), prior.double(), assigned, scale)
+    (expected,) = torch.autograd.grad((reference * weights).sum(), x)
+    assert torch.allclose(loss, reference) and torch.allclose(grad, expected)
+    # A flattened [K, H*W] template matrix gives the same numbers.
+    flat = assigned_mutual_information_loss(x, T.reshape(len(T), -1), prior, assigned, scale)
+    assert torch.allclose(flat, loss)

@@ -65,3 +65,14 @@ def test_identity_init_passes_nonnegative_input_through():
     head = InterpretableHead(top, "0", 4, interpretable=False, batch_norm=False, identity_init=True)
     _, outputs, _ = head(torch.rand(1, 3, 6, 6))
     assert torch.allclose(outputs["conv_added"], outputs["conv_top"])
+
+
+def test_mask_equals_relu_of_the_product_with_the_same_gradient():
+    torch.manual_seed(2)
+    pre = torch.randn(3, 4, 6, 6, requires_grad=True)
+    x = torch.relu(pre)  # the mask acts on post-ReLU maps
+    reference = torch.relu(x * template_shapes(6, 6)[part_positions(x)])
+    (expected,) = torch.autograd.grad(reference.sum(), pre, retain_graph=True)
+    masked = PartMask(4)(x)
+    (grad,) = torch.autograd.grad(masked.sum(), pre)
+    assert torch.equal(masked, reference) and torch.equal(grad, expected)

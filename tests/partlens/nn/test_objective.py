@@ -98,3 +98,46 @@ def test_bad_variant_and_label():
         FilterObjective(2, 1, variant="nope")
     with pytest.raises(ValueError, match="label 5"):
         FilterObjective(2, 3)(torch.rand(2, 2, 4, 4), torch.tensor([0, 5]))
+
+
+@pytest.mark.parametrize("variants", [("assigned-mi", "assigned-mi"), ("assigned-mi", "exact-mi")])
+def test_layers_scored_together_give_each_layer_s_own_loss_and_gradient(variants):
+    from partlens.nn import layer_filter_losses
+
+    torch.manual_seed(5)
+    labels = torch.tensor([1, 0, 1, 1, 0])
+    maps = {"a": torch.rand(5, 3, 6, 6) * 4, "b": torch.rand(5, 2, 6, 6) * 9}
+
+    def run(together):
+        objectives = {
+            n: FilterObjective(m.shape[1], 1, variant=v)
+            for (n, m), v in zip(maps.items(), variants, strict=True)
+        }
+        inputs = {n: m.clone().requires_grad_() for n, m in maps.items()}
+        if together:
+            losses = layer_filter_losses(objectives, inputs, labels, batched=True)
+        else:
+            losses = {n: objectives[n](inputs[n], labels) for n in objectives}
+        sum(loss.sum() for loss in losses.values()).backward()
+        return losses, {n: x.grad for n, x in inputs.items()}, objectives
+
+    together, grads_together, objectives = run(True)
+    alone, grads_alone, reference = run(False)
+    assert list(together) == ["a", "b"] and together["b"].shape == (2,)
+    for name in maps:
+        assert torch.allclose(together[name], alone[name], atol=1e-6)
+        assert torch.allclose(grads_together[name], grads_alone[name], atol=1e-6)
+        assert torch.equal(objectives[name].mean_max, reference[name].mean_max)
+
+
+def test_multi_category_statistics_blend_seen_classes_and_seed_new_ones():
+    objective = FilterObjective(1, 3)
+    objective.train()
+    first = torch.zeros(2, 1, 2, 2)
+    first[0] = 1.0  # class 0: sum 4
+    objective(first, torch.tensor([0, 0]))
+    assert objective.class_seen.tolist() == [True, False, False]
+    assert objective.class_activation[:, 0].tolist() == [2.0, 0.0, 0.0]  # mean of 4 and 0
+    objective(torch.ones(2, 1, 2, 2), torch.tensor([0, 2]))
+    assert objective.class_seen.tolist() == [True, False, True]
+    assert objective.class_activation[:, 0].tolist() == pytest.approx([2.2, 0.0, 4.0])

@@ -29,6 +29,11 @@ def check_twin(twin):
     interpretability = twin["part_interpretability"]
     assert 0 <= interpretability["mean"] <= 1 and interpretability["rf_radius"] > 0
     assert sum(interpretability["best_part_histogram"].values()) == 16  # the test budget's width
+    parts = len(interpretability["best_part_histogram"]) - 1  # all but "none"
+    share = interpretability["best_part_share"]
+    assert share is None or 1 / parts - 1e-9 <= share <= 1
+    for layer in twin["layers"].values():
+        assert {"best_part_share", "best_part_entropy"} <= set(layer)
     assert twin["train_s"] > 0 and twin["evaluate_s"] > 0
     assert Path(twin["metrics_path"]).is_file()
 
@@ -59,6 +64,9 @@ def test_twins_per_category_and_multi_category_with_ratios(first):
         "multi_accuracy_difference_points",
     }
     assert "Avg." in result["tables"] and result["tables"] in messages
+    assert "Largest best-part share" in result["tables"]
+    assert "Best-part entropy / log K" in result["tables"]
+    assert "best_part_entropy" in average["interpretable"]["part_interpretability"]
     assert result["wall_s"] > 0
 
 
