@@ -18,6 +18,7 @@ import torch
 
 from partlens.models import build_model
 from partlens.nn import DEFAULT_FILTER_LOSS, filter_loss_names
+from partlens.training.determinism import deterministic_kernels
 from partlens.training.loop import TrainConfig, resolve_device, train_step
 
 
@@ -55,6 +56,9 @@ def main() -> None:
     parser.add_argument("--filter-loss", default=DEFAULT_FILTER_LOSS, choices=filter_loss_names())
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument(
+        "--deterministic", action="store_true", help="deterministic kernels only (CUDA cost)"
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="torch.profiler table of both twins' steps"
     )
     args = parser.parse_args()
@@ -73,6 +77,25 @@ def main() -> None:
     size = args.image_size or twins[True][0].input_size
     batch = SyntheticBatch(args.batch_size, size, seed=0)
     times: dict[bool, list[float]] = {True: [], False: []}
+    with deterministic_kernels(args.deterministic):
+        _time_interleaved(args, twins, batch, config, device, times)
+    interp, ordinary = statistics.median(times[True]), statistics.median(times[False])
+    print(
+        f"arch={args.arch} device={device} batch={args.batch_size} size={size} "
+        f"amp={args.amp} filter_loss={args.filter_loss} steps={args.steps} "
+        f"deterministic={args.deterministic}"
+    )
+    for name, median in (("ordinary", ordinary), ("interpretable", interp)):
+        rate = args.batch_size / median
+        print(f"median step {name:13s} {median * 1e3:9.2f} ms  ({rate:8.1f} images/s)")
+    print(f"ratio interpretable/ordinary {interp / ordinary:.3f}")
+    if args.profile:
+        for interpretable in (False, True):
+            _profile(twins[interpretable], batch, config, device, interpretable)
+
+
+def _time_interleaved(args, twins, batch, config, device, times) -> None:
+    """Steps both twins alternately (warm-up steps untimed), appending to ``times``."""
     for step in range(args.warmup + args.steps):
         for interpretable in (step % 2 == 0, step % 2 == 1):
             model, optimizer = twins[interpretable]
@@ -84,18 +107,6 @@ def main() -> None:
                 torch.cuda.synchronize()
             if step >= args.warmup:
                 times[interpretable].append(time.perf_counter() - start)
-    interp, ordinary = statistics.median(times[True]), statistics.median(times[False])
-    print(
-        f"arch={args.arch} device={device} batch={args.batch_size} size={size} "
-        f"amp={args.amp} filter_loss={args.filter_loss} steps={args.steps}"
-    )
-    for name, median in (("ordinary", ordinary), ("interpretable", interp)):
-        rate = args.batch_size / median
-        print(f"median step {name:13s} {median * 1e3:9.2f} ms  ({rate:8.1f} images/s)")
-    print(f"ratio interpretable/ordinary {interp / ordinary:.3f}")
-    if args.profile:
-        for interpretable in (False, True):
-            _profile(twins[interpretable], batch, config, device, interpretable)
 
 
 def _profile(twin: tuple, batch: SyntheticBatch, config: TrainConfig, device, interpretable):

@@ -46,10 +46,10 @@ from partlens.metrics import (
     activation_thresholds,
     best_part_diversity,
     best_part_histogram,
-    effective_rf_radius,
     filter_target_categories,
     inferred_part_positions,
     location_instability,
+    measured_rf_radius,
     multi_category_accuracy,
     multi_category_location_instability,
     multi_category_part_interpretability,
@@ -201,7 +201,7 @@ def _evaluate_layer(
             f"{image_size} px gives {centers.shape[:2]}"
         )
     probe = torch.stack([image_to_tensor(image) for image in annotations.images[:RF_PROBE_IMAGES]])
-    radius = effective_rf_radius(model, layer, mass=RF_MASS, images=probe)
+    radius, radius_source = measured_rf_radius(model, layer, probe, mass=RF_MASS)
     positions, scores = inferred_part_positions(maps, centers)
     instability = _instability(positions, scores, centers, annotations, task, image_size)
     targets = None
@@ -218,6 +218,7 @@ def _evaluate_layer(
             rf_size=round(geometry.rf_size),
             rf_jump=float(max(geometry.jump)),
             rf_radius=radius,
+            rf_radius_source=radius_source,
             thresholds=_json_list(thresholds),
         ),
         location_instability=instability,

@@ -84,6 +84,12 @@ class LayerGeometry(_Contract):
     rf_radius: float = Field(
         description="Measured effective RF radius (pixels), the radius of the disks of S_f."
     )
+    rf_radius_source: str = Field(
+        default="effective",
+        description='How rf_radius was measured: "effective" (on the evaluation images), '
+        '"effective on noise" (the layer was silent on them) or "theoretical" (no gradient '
+        "reaches it: half the theoretical RF).",
+    )
     thresholds: list[MaybeFloat] = Field(
         description="T_f per filter; None where a filter has no image of its category c_hat."
     )

@@ -332,6 +332,10 @@ def radius_holding_mass(gradient: np.ndarray, center: tuple[float, float], mass:
     return float(distance[order][np.searchsorted(cumulative, mass - 1e-12)])
 
 
+class ZeroInputGradient(ValueError):
+    """No input gradient reaches a layer's centre units: every path to them is switched off."""
+
+
 def effective_rf_radius(
     model: nn.Module,
     layer_name: str,
@@ -370,5 +374,26 @@ def effective_rf_radius(
     ]
     finite = [radius for radius in radii if math.isfinite(radius)]
     if not finite:
-        raise ValueError(f"layer {layer_name!r} has zero input gradient at its centre units")
+        raise ZeroInputGradient(f"layer {layer_name!r} has zero input gradient at its centre units")
     return float(np.mean(finite))
+
+
+def measured_rf_radius(
+    model: nn.Module, layer_name: str, images: torch.Tensor, mass: float = 0.8
+) -> tuple[float, str]:
+    """The radius of the disks of S_f and where it comes from.
+
+    The effective RF radius on ``images`` [B, 3, H, W] ("effective"); when the layer is silent
+    on them (a barely trained net whose ReLUs are all off there: no gradient reaches its
+    units), on seeded noise inputs ("effective on noise"); when no gradient reaches it at all,
+    half the theoretical RF ("theoretical"), so a weak model is still measured, not failed.
+    """
+    try:
+        return effective_rf_radius(model, layer_name, mass=mass, images=images), "effective"
+    except ZeroInputGradient:
+        pass
+    side = images.shape[-1]
+    try:
+        return effective_rf_radius(model, layer_name, side, mass=mass), "effective on noise"
+    except ZeroInputGradient:
+        return trace_receptive_field(model, layer_name, side).rf_size / 2, "theoretical"

@@ -28,6 +28,7 @@ def layer_dict(
             "rf_size": 38,
             "rf_jump": 8.0,
             "rf_radius": 6.0,
+            "rf_radius_source": "effective",
             "thresholds": [0.5, 0.5],
         },
         "location_instability": {

@@ -58,6 +58,7 @@ def check_layer(layer, filters, map_side, parts):
     assert np.asarray(geometry.unit_centers).shape == (map_side, map_side, 2)
     assert isinstance(geometry.rf_size, int) and geometry.rf_size > 0
     assert 0 < geometry.rf_radius <= geometry.rf_size
+    assert geometry.rf_radius_source == "effective"
     assert 0 < geometry.rf_jump <= geometry.rf_size
     assert len(geometry.thresholds) == filters
     instability = layer.location_instability

@@ -6,7 +6,9 @@ from torch import nn
 from partlens.metrics.receptive_field import (
     ConvGeometry,
     compose_geometry,
+    ZeroInputGradient,
     effective_rf_radius,
+    measured_rf_radius,
     radius_holding_mass,
     trace_receptive_field,
     unit_input_gradients,
@@ -211,6 +213,26 @@ def test_effective_rf_radius_is_below_the_theoretical_rf_and_grows_with_mass():
     assert effective_rf_radius(model, "conv_added", images=images) > 0
     with pytest.raises(ValueError, match="mass"):
         effective_rf_radius(model, "conv_added", mass=1.0)
+
+
+def test_measured_rf_radius_falls_back_when_no_gradient_reaches_the_layer():
+    model = _ContractModel()
+    geometry = trace_receptive_field(model, "conv_added")
+    noise = torch.randn(2, 3, 40, 40, generator=torch.Generator().manual_seed(1))
+    radius, source = measured_rf_radius(model, "conv_added", noise)
+    assert (radius, source) == (effective_rf_radius(model, "conv_added", images=noise), "effective")
+    # The stem's ReLUs all off on blank images: silent there, alive on noise inputs.
+    with torch.no_grad():
+        model.stem[0].bias.fill_(-1.0)
+    blank = torch.zeros(2, 3, 40, 40)
+    with pytest.raises(ZeroInputGradient):
+        effective_rf_radius(model, "conv_added", images=blank)
+    radius, source = measured_rf_radius(model, "conv_added", blank)
+    assert source == "effective on noise" and 0 < radius < geometry.rf_size
+    # No input reaches the layer at all: half the theoretical RF.
+    with torch.no_grad():
+        model.top.weight.zero_()
+    assert measured_rf_radius(model, "conv_added", blank) == (geometry.rf_size / 2, "theoretical")
 
 
 def test_unit_input_gradients_rejects_bad_units():
