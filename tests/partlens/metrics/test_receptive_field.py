@@ -5,8 +5,8 @@ from torch import nn
 
 from partlens.metrics.receptive_field import (
     ConvGeometry,
-    compose_geometry,
     ZeroInputGradient,
+    compose_geometry,
     effective_rf_radius,
     measured_rf_radius,
     radius_holding_mass,
