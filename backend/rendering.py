@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from partlens.metrics import colorize, rf_disks
 
@@ -16,7 +16,7 @@ _UNIT_CHUNK = 256
 REGION_EDGE = (255, 64, 64)  # outline of S_f
 OUTSIDE_DIM = 0.35  # brightness kept outside S_f
 SHEET_BACKGROUND = 24  # grey of the empty tiles of a contact sheet
-LABEL_HEIGHT = 16  # text strip above each panel of a Fig. 4 panel
+LABEL_HEIGHT = 20  # text strip above each panel of a Fig. 4 panel
 BAR_HEIGHT = 8  # colour bar below each map of a Fig. 4 panel
 # zlib level of rendered PNGs: 1 encodes a 128-tile sheet ~5x faster than the default 6 for
 # ~12% more bytes, and every rendering is cached, so the bytes are paid once.
@@ -150,8 +150,10 @@ def labelled_panels(panels: list[tuple[str, np.ndarray, bool]], side: int) -> np
             canvas[LABEL_HEIGHT + side :, x : x + side] = bar
     image = Image.fromarray(canvas)
     draw = ImageDraw.Draw(image)
+    # Readable at the filter view's 224 px panels (14 px), still inside a small panel's width.
+    font = ImageFont.load_default(size=min(16, max(10, side // 16)))
     for index, (title, _, _) in enumerate(panels):
-        draw.text((index * side + 3, 2), title, fill=(0, 0, 0))
+        draw.text((index * side + 3, 2), title, fill=(0, 0, 0), font=font)
     return np.asarray(image)
 
 
