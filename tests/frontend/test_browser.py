@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -30,6 +30,11 @@ SETTLED_JS = (
     "return [...document.images].every(i => i.complete && i.naturalWidth > 0)"
     " && !document.querySelector('[data-dash-is-loading]');"
 )
+
+
+def wait_for(driver: webdriver.Chrome, timeout_s: float) -> WebDriverWait:
+    """A wait that retries when Dash re-renders the element it is reading (a stale reference)."""
+    return WebDriverWait(driver, timeout_s, ignored_exceptions=[StaleElementReferenceException])
 
 
 def new_browser() -> webdriver.Chrome:
@@ -57,7 +62,7 @@ def shot(driver: webdriver.Chrome, name: str) -> None:
     """Save the whole page as ``<SHOTS>/<name>.png`` once it is settled (without SHOTS: no-op)."""
     if not SHOTS:
         return
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script(SETTLED_JS))
+    wait_for(driver, 30).until(lambda d: d.execute_script(SETTLED_JS))
     size = driver.get_window_size()
     height = driver.execute_script("return document.documentElement.scrollHeight;")
     driver.set_window_size(size["width"], min(height + 100, 5000))
@@ -82,7 +87,7 @@ def page_state(driver: webdriver.Chrome) -> str:
 def _filter_view(driver: webdriver.Chrome, url: str) -> dict[str, str]:
     driver.get(url)
     # A first page on a cold, busy server (CI: 2 cores shared with the worker) can take a while.
-    wait = WebDriverWait(driver, 90)
+    wait = wait_for(driver, 90)
     try:
         img = wait.until(lambda d: d.find_element(By.ID, "filter-overlay"))
         wait.until(
@@ -117,7 +122,7 @@ def test_filter_view_url_is_shareable(redis_stack: Stack, tiny_run: dict, browse
 
 def test_runs_page_lists_runs_and_links_them(redis_stack: Stack, tiny_run: dict, browser):
     browser.get(redis_stack.ui_url + "/")
-    link = WebDriverWait(browser, 30).until(lambda d: d.find_element(By.LINK_TEXT, tiny_run["id"]))
+    link = wait_for(browser, 30).until(lambda d: d.find_element(By.LINK_TEXT, tiny_run["id"]))
     assert link.get_attribute("href").endswith(f"/runs/{tiny_run['id']}")
     rows = browser.find_elements(By.CSS_SELECTOR, "table.runs tbody tr")
     assert len(rows) >= 2
@@ -125,11 +130,11 @@ def test_runs_page_lists_runs_and_links_them(redis_stack: Stack, tiny_run: dict,
 
 def test_launch_form_reports_api_validation_error(redis_stack: Stack, browser):
     browser.get(redis_stack.ui_url + "/")
-    epochs = WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "launch-epochs"))
+    epochs = wait_for(browser, 30).until(lambda d: d.find_element(By.ID, "launch-epochs"))
     epochs.clear()
     epochs.send_keys("-3")
     browser.find_element(By.ID, "launch-button").click()
-    message = WebDriverWait(browser, 30).until(
+    message = wait_for(browser, 30).until(
         lambda d: d.find_element(By.ID, "launch-message").text or None
     )
     assert "Could not launch" in message and "epochs" in message
@@ -144,7 +149,7 @@ def test_run_view_grid_links_to_each_filters_best_image(
     redis_stack: Stack, tiny_run: dict, browser
 ):
     browser.get(f"{redis_stack.ui_url}/runs/{tiny_run['id']}?layer=conv_top")
-    wait = WebDriverWait(browser, 60)
+    wait = wait_for(browser, 60)
     cells = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".grid a.cell") or None)
     summary = httpx.get(
         f"{redis_stack.api_url}/runs/{tiny_run['id']}/layers/conv_top/filters", timeout=30
@@ -162,7 +167,7 @@ def test_run_view_grid_links_to_each_filters_best_image(
 
 def test_compare_page_and_rf_overlay_link(redis_stack: Stack, tiny_run: dict, browser):
     browser.get(f"{redis_stack.ui_url}/runs/{tiny_run['id']}/compare")
-    wait = WebDriverWait(browser, 60)
+    wait = wait_for(browser, 60)
     table = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "table.comparison"))
     text = table.text
     assert "location instability" in text and "part interpretability" in text
@@ -203,7 +208,7 @@ def test_run_page_draws_training_curves_and_metric_charts(
     redis_stack: Stack, tiny_run: dict, browser
 ):
     browser.get(f"{redis_stack.ui_url}/runs/{tiny_run['id']}")
-    wait = WebDriverWait(browser, 60)
+    wait = wait_for(browser, 60)
     points = wait.until(
         lambda d: d.execute_script(
             "const g = document.querySelector('#run-view-curves .js-plotly-plot');"
@@ -235,7 +240,7 @@ def test_sort_and_threshold_in_the_url_order_the_grid(redis_stack: Stack, tiny_r
     ).json()
     by_peak = [item["filter"] for item in sorted(summary, key=lambda i: -i["peak"])]
     browser.get(f"{run_url}?layer=conv_top&sort=peak&desc=1")
-    wait = WebDriverWait(browser, 60)
+    wait = wait_for(browser, 60)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".grid a.cell"))
     assert _tile_filters(browser) == by_peak
     sheet = browser.find_element(By.CSS_SELECTOR, "img.sheet-image")
@@ -260,7 +265,7 @@ def test_sort_and_threshold_in_the_url_order_the_grid(redis_stack: Stack, tiny_r
 
 
 def test_bad_addresses_show_the_not_found_page(redis_stack: Stack, tiny_run: dict, browser):
-    wait = WebDriverWait(browser, 30)
+    wait = wait_for(browser, 30)
     for path in ("/runs/nosuchrun", "/runs/x/layers/y", f"/runs/{tiny_run['id']}/layers/l/x"):
         browser.get(redis_stack.ui_url + path)
         box = wait.until(lambda d: d.find_element(By.ID, "not-found"))
@@ -288,8 +293,8 @@ def test_filter_view_steps_to_neighbours_and_shows_the_panel(
     assert hrefs["filter >"].endswith("/filters/3?image=5")
     assert hrefs["< image"].endswith("/filters/2?image=4")
     assert hrefs["image >"].endswith("/filters/2?image=6")
-    panel = WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "filter-panel"))
-    WebDriverWait(browser, 30).until(
+    panel = wait_for(browser, 30).until(lambda d: d.find_element(By.ID, "filter-panel"))
+    wait_for(browser, 30).until(
         lambda d: d.execute_script("return arguments[0].naturalWidth;", panel) >= 4 * 224
     )
     assert browser.find_elements(By.ID, "copy-link")
@@ -297,13 +302,13 @@ def test_filter_view_steps_to_neighbours_and_shows_the_panel(
     # The arrow keys follow the same links: right to the next filter, shift+left to the image.
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.ARROW_RIGHT)
-    WebDriverWait(browser, 30).until(
+    wait_for(browser, 30).until(
         lambda d: d.find_element(By.TAG_NAME, "h2").text == "Filter 3 of conv_top"
     )
     assert browser.current_url.endswith("/filters/3?image=5")
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.SHIFT, Keys.ARROW_LEFT)
-    WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/filters/3?image=4"))
+    wait_for(browser, 30).until(lambda d: d.current_url.endswith("/filters/3?image=4"))
 
 
 def test_probe_an_uploaded_image_in_both_twins(
@@ -313,14 +318,14 @@ def test_probe_an_uploaded_image_in_both_twins(
     picture = tmp_path / "mine.png"
     picture.write_bytes(image.content)
     browser.get(f"{redis_stack.ui_url}/runs/{tiny_run['id']}/probe")
-    wait = WebDriverWait(browser, 60)
+    wait = wait_for(browser, 60)
     chooser = wait.until(
         lambda d: d.find_element(By.CSS_SELECTOR, "#probe-upload input[type=file]")
     )
     chooser.send_keys(str(picture))
     try:
         # The first probe of a run loads its model (and its twin's) on a busy server.
-        WebDriverWait(browser, 120).until(lambda d: d.find_elements(By.ID, "probe-view"))
+        wait_for(browser, 120).until(lambda d: d.find_elements(By.ID, "probe-view"))
     except TimeoutException:
         pytest.fail(f"the probe never showed; the page {page_state(browser)}")
     assert "?twin=" in browser.current_url
@@ -332,7 +337,7 @@ def test_probe_an_uploaded_image_in_both_twins(
     other = new_browser()
     try:
         other.get(browser.current_url)
-        WebDriverWait(other, 60).until(lambda d: d.find_elements(By.ID, "probe-view"))
+        wait_for(other, 60).until(lambda d: d.find_elements(By.ID, "probe-view"))
     finally:
         other.quit()
     notes = tmp_path / "notes.png"
@@ -348,7 +353,7 @@ def test_probe_an_uploaded_image_in_both_twins(
 
 def test_dataset_page_draws_samples_with_landmarks(redis_stack: Stack, browser):
     browser.get(f"{redis_stack.ui_url}/datasets/builtin?overlay=landmarks")
-    wait = WebDriverWait(browser, 60)
+    wait = wait_for(browser, 60)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".sample-cell img"))
     wait.until(lambda d: d.execute_script(SETTLED_JS))
     sources = [
