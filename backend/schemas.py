@@ -203,6 +203,11 @@ class TopImages(BaseModel):
     images: list[int]
     peaks: list[float] = Field(description="Per-image max of x, descending.")
     argmax: list[IntPair] = Field(description="(row, col) of each image's max.")
+    positions: list[FloatPair] | None = Field(
+        default=None,
+        description="p(mu_hat), the inferred part: (x, y) in image pixels of the unit at each "
+        "image's max; None until the run is evaluated (the RF geometry comes with it).",
+    )
 
 
 class ContactSheet(BaseModel):

@@ -21,7 +21,7 @@ from backend.rendering import (
     scaled_rf_overlay,
 )
 from partlens.store import atomic_write_json
-from tests.backend.served_run import THRESHOLDS, Served, png_array, stored_maps
+from tests.backend.served_run import THRESHOLDS, Served, evaluated_layer, png_array, stored_maps
 from tests.backend.test_filters_api import N, _images
 from tests.partlens.evaluation.sample_metrics import layer_dict
 
@@ -171,3 +171,10 @@ def test_activation_json_has_the_mask_and_the_masked_map(served: Served):
     np.testing.assert_allclose(body["mask"], _mask(6, 2), atol=1e-5)
     expected = np.maximum(stored_maps()[3, 1] * _mask(6, 2), 0.0)
     np.testing.assert_allclose(body["masked"], expected, atol=1e-4)
+
+
+def test_top_images_place_each_inferred_part_in_image_pixels(served: Served):
+    top = served.client.get(served.layer("/filters/1/top"), params={"k": 3}).json()
+    centers = evaluated_layer()["geometry"]["unit_centers"]
+    assert top["positions"] == [centers[r][c] for r, c in top["argmax"]]
+    assert top["positions"][0] == [8 * 2 + 4.0, 8 * 6 + 4.0]  # unit (row 6, col 2)

@@ -123,6 +123,7 @@ def test_summaries_and_top_images_come_from_the_statistics(published, monkeypatc
         assert top["images"] == order.tolist()
         assert top["peaks"] == pytest.approx(per_image[order, 1].tolist())
         assert top["argmax"][0] == [6, 2]
+        assert top["positions"] is None  # not evaluated: no RF geometry yet
 
 
 def test_activation_reads_one_filter_and_its_peak(published, no_dataset):

@@ -243,19 +243,28 @@ async def top_images(
     """The ``k`` evaluation images on which the filter fires most, with their peak values."""
     check_filter(published_manifest(artifacts, run.id), layer, filter_index)
 
+    evaluated = artifacts.metrics_path.is_file()
+
     def render() -> bytes:
         images, peaks, units = artifacts.filter_stats(layer).top(filter_index, k)
+        positions = None
+        if evaluated:
+            layers = run_metrics(artifacts, run.id)["layers"]
+            if layer in layers:
+                centers = layers[layer]["geometry"]["unit_centers"]
+                positions = [[float(v) for v in centers[int(r)][int(c)]] for r, c in units]
         return json_body(
             TopImages(
                 images=[int(i) for i in images],
                 peaks=[float(p) for p in peaks],
                 argmax=[[int(r), int(c)] for r, c in units],
+                positions=positions,
             )
         )
 
-    return await cached_response(
-        request, artifacts, [manifest_path(artifacts)], render, media_type=JSON
-    )
+    # The positions come with the evaluation: its file is part of the ETag once it exists.
+    sources = [manifest_path(artifacts), *([artifacts.metrics_path] if evaluated else [])]
+    return await cached_response(request, artifacts, sources, render, media_type=JSON)
 
 
 def region_threshold(geometry: dict[str, Any], filter_index: int) -> float:
