@@ -157,6 +157,30 @@ def labelled_panels(panels: list[tuple[str, np.ndarray, bool]], side: int) -> np
     return np.asarray(image)
 
 
+def fig4_panel(
+    title: str,
+    picture: np.ndarray,
+    fmap: np.ndarray,
+    mask: np.ndarray,
+    unit: tuple[int, int],
+    peak: float,
+    region: tuple[np.ndarray, float, float],
+    side: int,
+) -> np.ndarray:
+    """The paper's Fig. 4, four ``side`` x ``side`` panels: the image (titled ``title``), the
+    mask T_mu_hat of ``unit`` (-1..1), the masked map relu(x * T_mu_hat) (0..``peak``) and the
+    region S_f of ``region`` = (unit centres, RF radius, T_f)."""
+    row, col = unit
+    masked = np.maximum(fmap * mask, 0.0)
+    panels = [
+        (title, resized(picture, (side, side)), False),
+        (f"T mu=({row},{col}) -1..1", map_picture(mask, -1.0, 1.0, side), True),
+        (f"masked 0..{peak:.3g}", map_picture(masked, 0.0, peak, side), True),
+        ("RF region S_f", scaled_rf_overlay(picture, fmap, *region, side), False),
+    ]
+    return labelled_panels(panels, side)
+
+
 def png_bytes(array: np.ndarray, compress_level: int = RENDER_COMPRESSION) -> bytes:
     """Encode a uint8 HxW or HxWx3 array as PNG (zlib ``compress_level`` 0..9)."""
     buffer = io.BytesIO()

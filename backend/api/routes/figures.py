@@ -36,8 +36,7 @@ from backend.api.routes.metrics import run_metrics
 from backend.core.caching import cached_response, json_body
 from backend.rendering import (
     contact_sheet,
-    labelled_panels,
-    map_picture,
+    fig4_panel,
     overlay,
     png_bytes,
     resized,
@@ -201,25 +200,15 @@ def render_panel(
     """Fig. 4: the image, the mask T_mu_hat, the masked map relu(x * T) and the region S_f."""
     picture = eval_image(artifacts, manifest, image)
     fmap = filter_map(artifacts, layer, filter_index, image)
-    mask, (row, col) = assigned_mask(artifacts, fmap)
-    masked = np.maximum(fmap * mask, 0.0)
+    mask, unit = assigned_mask(artifacts, fmap)
     peak = float(artifacts.filter_stats(layer).peak[filter_index])
     geometry = run_metrics(artifacts, artifacts.root.name)["layers"][layer]["geometry"]
-    region = scaled_rf_overlay(
-        picture,
-        fmap,
+    region = (
         np.asarray(geometry["unit_centers"], dtype=np.float32),
         float(geometry["rf_radius"]),
         region_threshold(geometry, filter_index),
-        side,
     )
-    panels = [
-        (f"image {image}", resized(picture, (side, side)), False),
-        (f"T mu=({row},{col}) -1..1", map_picture(mask, -1.0, 1.0, side), True),
-        (f"masked 0..{peak:.3g}", map_picture(masked, 0.0, peak, side), True),
-        ("RF region S_f", region, False),
-    ]
-    return png_bytes(labelled_panels(panels, side))
+    return png_bytes(fig4_panel(f"image {image}", picture, fmap, mask, unit, peak, region, side))
 
 
 @router.get("/filters/{filter_index}/panel.png", response_class=Response, responses=PNG_ERRORS)

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
+from backend.api.routes.figures import MAX_SHEET_FILTERS
 from backend.api.routes.probes import (
     ERRORS,
     MAX_INDEX,
@@ -21,8 +22,7 @@ from backend.api.routes.probes import (
 from backend.core.caching import cached_response, json_body
 from backend.rendering import (
     contact_sheet,
-    labelled_panels,
-    map_picture,
+    fig4_panel,
     overlay,
     png_bytes,
     resized,
@@ -32,8 +32,6 @@ from backend.rendering import (
 from backend.schemas import ContactSheet
 
 router = APIRouter(prefix="/probes/{probe_id}", tags=["probes"])
-
-MAX_SHEET_FILTERS = 512
 
 
 @router.get(
@@ -80,28 +78,14 @@ async def probe_panel(
     """The paper's Fig. 4 on the probe image: the image, T_mu_hat (-1..1), relu(x * T_mu_hat)
     (0..the run's max) and the region S_f (409 when the run was not evaluated)."""
     record = probe.filter(layer, filter_index)
-    centers, radius, threshold = region_args(record, filter_index)
+    region = region_args(record, filter_index)
 
     def render() -> bytes:
         picture = probe.image()
         fmap = np.asarray(probe.maps(layer)[filter_index], dtype=np.float32)
-        mask, (row, col) = assigned_mask(probe, fmap)
+        mask, unit = assigned_mask(probe, fmap)
         peak = record.scale[filter_index]
-        panels = [
-            ("probe", resized(picture, (size, size)), False),
-            (f"T mu=({row},{col}) -1..1", map_picture(mask, -1.0, 1.0, size), True),
-            (
-                f"masked 0..{peak:.3g}",
-                map_picture(np.maximum(fmap * mask, 0.0), 0.0, peak, size),
-                True,
-            ),
-            (
-                "RF region S_f",
-                scaled_rf_overlay(picture, fmap, centers, radius, threshold, size),
-                False,
-            ),
-        ]
-        return png_bytes(labelled_panels(panels, size))
+        return png_bytes(fig4_panel("probe", picture, fmap, mask, unit, peak, region, size))
 
     return await cached_response(
         request, probe.artifacts, probe.sources, render, media_type="image/png", disk=True
