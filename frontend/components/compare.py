@@ -6,7 +6,6 @@ object, their best-part histograms, and the same filter on the same image in bot
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, NamedTuple
 
 from dash import dcc, html
@@ -14,6 +13,7 @@ from dash import dcc, html
 from frontend import urls
 from frontend.components.charts import graph, paired_histogram_figure
 from frontend.components.common import fmt, run_kind
+from frontend.components.filter import filter_nav
 from frontend.components.heatmaps import HeatPanel, heat_caption, heatmap_figure, shared_range
 from frontend.components.metrics import top_layer
 
@@ -135,26 +135,6 @@ def histograms(left: Side, right: Side) -> html.Div:
     return html.Div([html.H3("Best-matching parts"), graph(figure, "part-histograms")])
 
 
-def filter_steps(page: urls.ComparePage, n_filters: int, n_images: int) -> html.Div:
-    """Links to the neighbouring filter and image of the pair view (wrapping around)."""
-    f, i = page.filter_index, page.image
-
-    def step(label: str, id: str, **change: Any) -> dcc.Link:
-        return dcc.Link(label, href=replace(page, **change).url(), id=id)
-
-    return html.Div(
-        [
-            step("< filter", "filter-prev", filter_index=(f - 1) % n_filters),
-            step("< image", "image-prev", image=(i - 1) % n_images),
-            html.Span(f"filter {f} / {n_filters} · image {i} / {n_images}"),
-            step("image >", "image-next", image=(i + 1) % n_images),
-            step("filter >", "filter-next", filter_index=(f + 1) % n_filters),
-            html.Span("keys: ← → filter, shift + ← → image", className="muted keys"),
-        ],
-        className="nav",
-    )
-
-
 def same_filter(
     page: urls.ComparePage, sides: tuple[Side, Side], layer: str, counts: tuple[int, int]
 ) -> html.Div:
@@ -182,7 +162,7 @@ def same_filter(
     return html.Div(
         [
             html.H3(f"The same filter on the same image ({layer})"),
-            filter_steps(page, *counts),
+            filter_nav(page, *counts),
             html.Div(figures, className="pair"),
         ],
         id="compare-filter",

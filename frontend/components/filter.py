@@ -37,9 +37,10 @@ def filter_title(view: urls.FilterPage, run: dict[str, Any]) -> list[Any]:
     ]
 
 
-def filter_nav(view: urls.FilterPage, n_filters: int, n_images: int) -> html.Div:
-    """Links to the previous and next filter and image (wrapping around); ``assets/keys.js``
-    clicks them on the arrow keys (with shift: the image ones)."""
+def filter_nav(view: urls.FilterPage | urls.ComparePage, n_filters: int, n_images: int) -> html.Div:
+    """Links to the previous and next filter and image of a filter view or of the compare
+    view's pair (wrapping around); ``assets/keys.js`` clicks them on the arrow keys (with
+    shift: the image ones)."""
     f, i = view.filter_index, view.image
 
     def step(label: str, id: str, **change: Any) -> dcc.Link:
