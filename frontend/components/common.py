@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from dash import dcc, html
@@ -68,3 +69,30 @@ def not_found(message: str) -> html.Div:
         id="not-found",
         className="not-found",
     )
+
+
+def option_pills(
+    page: urls.RunPage | urls.DatasetPage,
+    label: str,
+    options: dict[Any, str],
+    current: Any,
+    name: str,
+    id_prefix: str,
+) -> html.Div:
+    """A row of links, each the page with ``name`` set to one option (offset back to 0); the
+    current option is marked active. Link ids: ``<id_prefix>-<name>-<value or "any">``."""
+
+    def choose(value: Any) -> str:
+        change: dict[str, Any] = {name: value, "offset": 0}
+        return replace(page, **change).url()
+
+    links = [
+        dcc.Link(
+            text,
+            href=choose(value),
+            className="pill active" if value == current else "pill",
+            id=f"{id_prefix}-{name}-{value if value is not None else 'any'}",
+        )
+        for value, text in options.items()
+    ]
+    return html.Div([html.Span(label, className="muted"), *links], className="pills")

@@ -8,28 +8,10 @@ from typing import Any
 from dash import dcc, html
 
 from frontend import urls
+from frontend.components.common import option_pills
 
 PAGE_SIZE = 24
 OVERLAY_LABELS = {"none": "image only", "masks": "part masks", "landmarks": "landmarks"}
-
-
-def _pills(page: urls.DatasetPage, label: str, options: dict[str, str], name: str) -> html.Div:
-    current = getattr(page, name)
-
-    def choose(value: str) -> str:
-        change: dict[str, Any] = {name: value, "offset": 0}
-        return replace(page, **change).url()
-
-    links = [
-        dcc.Link(
-            text,
-            href=choose(value),
-            className="pill active" if value == current else "pill",
-            id=f"dataset-{name}-{value}",
-        )
-        for value, text in options.items()
-    ]
-    return html.Div([html.Span(label, className="muted"), *links], className="pills")
 
 
 def summary_facts(dataset: dict[str, Any]) -> html.Dl:
@@ -104,8 +86,10 @@ def dataset_view(
             html.H2(f"Dataset {page.name}"),
             html.Div([html.Span("datasets", className="muted"), *others], className="pills"),
             summary_facts(dataset),
-            _pills(page, "split", {"train": "train", "test": "test"}, "split"),
-            _pills(page, "draw", OVERLAY_LABELS, "overlay"),
+            option_pills(
+                page, "split", {"train": "train", "test": "test"}, page.split, "split", "dataset"
+            ),
+            option_pills(page, "draw", OVERLAY_LABELS, page.overlay, "overlay", "dataset"),
             pager(page, len(samples["items"]), samples["total"]),
             html.Div(
                 [sample_figure(page, item) for item in samples["items"]], className="grid samples"

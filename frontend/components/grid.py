@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from dash import dcc, html
 
 from frontend import urls
-from frontend.components.common import fmt
+from frontend.components.common import fmt, option_pills
 
 SORT_LABELS: dict[urls.Sort, str] = {
     "filter": "filter index",
@@ -70,30 +70,9 @@ def sheet_of(page: urls.RunPage, layer: str, total: int) -> urls.SheetImage:
     )
 
 
-def _pills(
-    page: urls.RunPage, label: str, options: dict[str, Any], current: Any, name: str
-) -> html.Div:
-    """A row of links, each the page with ``name`` set to one option (offset back to 0)."""
-
-    def choose(value: Any) -> str:
-        change: dict[str, Any] = {name: value, "offset": 0}
-        return replace(page, **change).url()
-
-    links = [
-        dcc.Link(
-            text,
-            href=choose(value),
-            className="pill active" if value == current else "pill",
-            id=f"grid-{name}-{value if value is not None else 'any'}",
-        )
-        for value, text in options.items()
-    ]
-    return html.Div([html.Span(label, className="muted"), *links], className="pills")
-
-
 def layer_tabs(page: urls.RunPage, layers: list[str], active: str) -> html.Div:
     """One link per layer of the run (keeping the sort); the shown one marked active."""
-    return _pills(page, "layer", {name: name for name in layers}, active, "layer")
+    return option_pills(page, "layer", {name: name for name in layers}, active, "layer", "grid")
 
 
 def sort_controls(page: urls.RunPage) -> html.Div:
@@ -138,10 +117,12 @@ def filter_controls(page: urls.RunPage, parts: list[str], categories: list[str])
     rows = []
     if parts:
         options: dict[Any, str] = {None: "any"} | {part: part for part in parts}
-        rows.append(_pills(page, "best part", options, page.part, "part"))
+        rows.append(option_pills(page, "best part", options, page.part, "part", "grid"))
     if len(categories) > 1:
         options = {None: "any"} | {category: category for category in categories}
-        rows.append(_pills(page, "target category", options, page.category, "category"))
+        rows.append(
+            option_pills(page, "target category", options, page.category, "category", "grid")
+        )
     return rows
 
 
