@@ -14,6 +14,7 @@ from backend.api.routes import (
     filters,
     heatmaps,
     metrics,
+    positions,
     probe_figures,
     probes,
     runs,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(weights.router)
     api.include_router(filters.router)
     api.include_router(filter_table.router)
+    api.include_router(positions.router)
     api.include_router(figures.router)
     api.include_router(metrics.router)
     api.include_router(heatmaps.router)

@@ -210,6 +210,37 @@ class TopImages(BaseModel):
     )
 
 
+class PositionPoint(BaseModel):
+    """p(mu_hat) of a filter on one evaluation image, in the frame of that image's object box."""
+
+    image: int = Field(description="The evaluation image.")
+    x: float = Field(description="0: the box's left edge, 1: its right edge (beyond: outside).")
+    y: float = Field(description="0: the box's top edge, 1: its bottom edge (beyond: outside).")
+    score: float = Field(description="The filter's max of x on that image.")
+
+
+class LandmarkPosition(BaseModel):
+    """A landmark's mean position over the images of a filter's points, in the box frame."""
+
+    name: str
+    x: float
+    y: float
+
+
+class FilterPositionsPublic(BaseModel):
+    """Where a filter places its part, image by image, next to the annotated landmarks."""
+
+    frame: str = Field(description="The coordinate frame of every x and y.")
+    points: list[PositionPoint] = Field(
+        description="One per evaluation image the filter fires on (max of x > 0; multi-category "
+        "runs: images of its target category c_hat) that has an object box, by image."
+    )
+    landmarks: list[LandmarkPosition] = Field(
+        description="Each landmark's mean position over the images of points (landmarks "
+        "absent from all of them are left out)."
+    )
+
+
 class ContactSheet(BaseModel):
     """The tiles of a layer's contact sheet (``sheet.png``) and its geometry: the tile at pixel
     (x, y) shows ``filters[(y // tile) * columns + x // tile]``."""

@@ -226,6 +226,14 @@ def train(
     weights: Annotated[
         str | None, typer.Option(help="Registered weights (`partlens weights list`) or a file.")
     ] = None,
+    from_scratch: Annotated[
+        bool,
+        typer.Option(
+            "--from-scratch",
+            help="Random initial weights: not the shipped backbone a built-in run otherwise "
+            "starts from (not with --weights).",
+        ),
+    ] = False,
     filter_loss: Annotated[
         str | None, typer.Option(help="A filter-loss variant (`partlens catalog` lists them).")
     ] = None,
@@ -263,6 +271,8 @@ def train(
     }
     body: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     body["interpretable"] = interpretable
+    if from_scratch:
+        body["from_scratch"] = True
     body["dataset"] = {k: v for k, v in spec.items() if v is not None}
     config = launch_config(body, preset)
     settings = get_settings()

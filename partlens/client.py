@@ -111,6 +111,12 @@ class PartlensClient:
         offset, limit as the API takes them."""
         return self._json("GET", f"/runs/{run_id}/layers/{layer}/filters", params=query)
 
+    def positions(self, run_id: str, layer: str, filter_index: int) -> dict[str, Any]:
+        """Where filter ``filter_index`` places its part: ``points`` (image, x, y, score) of
+        p(mu_hat) on each evaluation image it fires on and ``landmarks`` (name, x, y, their
+        mean over those images), both in the object-box ``frame`` (0..1 from left / top)."""
+        return self._json("GET", f"/runs/{run_id}/layers/{layer}/filters/{filter_index}/positions")
+
     def metrics_csv(self, run_id: str) -> str:
         """The paper-style table rows of the run (and its evaluated twin) as CSV text."""
         return self._request("GET", f"/runs/{run_id}/metrics.csv").text

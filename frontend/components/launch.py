@@ -17,7 +17,10 @@ FLAGS = [
     {"label": " interpretable", "value": "interpretable"},
     {"label": " also train the ordinary twin", "value": "twin"},
 ]
-NO_WEIGHTS = "none (train from scratch)"
+DEFAULT_WEIGHTS = "default (the shipped backbone where one fits)"
+# Not a weights name (those cannot start with ":"): the body asks for ``from_scratch`` instead.
+FROM_SCRATCH = ":scratch"
+FROM_SCRATCH_LABEL = "none — train from scratch"
 
 
 class Field(NamedTuple):
@@ -74,9 +77,10 @@ def _controls(choices: Choices) -> dict[str, Any]:
     dataset = dataset or (choices.datasets[0]["name"] if choices.datasets else "builtin")
     categories = categories_of(choices.datasets, dataset) or ["bird"]
     category = "bird" if "bird" in categories else categories[0]
-    weights = [{"label": NO_WEIGHTS, "value": ""}] + [
-        {"label": f"{w['name']} ({w['arch']})", "value": w["name"]} for w in choices.weights
-    ]
+    weights = [
+        {"label": DEFAULT_WEIGHTS, "value": ""},
+        {"label": FROM_SCRATCH_LABEL, "value": FROM_SCRATCH},
+    ] + [{"label": f"{w['name']} ({w['arch']})", "value": w["name"]} for w in choices.weights]
     names = [d["name"] for d in choices.datasets] or ["builtin"]
     return {
         "name": dcc.Input(id="launch-name", type="text", placeholder="arch and kind"),
@@ -165,7 +169,8 @@ def preset_values(preset: dict[str, Any]) -> dict[str, Any]:
 
 def launch_body(preset: str | None, flags: list[str], values: dict[str, Any]) -> dict[str, Any]:
     """The API's ``POST /runs`` body of the form: ``values`` by field key (empty ones left to
-    the preset or the API's defaults); a multi-category run names no category."""
+    the preset or the API's defaults); a multi-category run names no category; the weights
+    choice "none — train from scratch" is ``from_scratch`` with no weights."""
     given = {key: value for key, value in values.items() if value not in (None, "")}
     dataset: dict[str, Any] = {"name": given.get("dataset", "builtin")}
     dataset |= {"task": given.get("task", "single")}
@@ -190,6 +195,9 @@ def launch_body(preset: str | None, flags: list[str], values: dict[str, Any]) ->
         "filter-loss-weight": "filter_loss_weight",
     }
     body |= {location: given[key] for key, location in simple.items() if key in given}
+    if body.get("weights") == FROM_SCRATCH:
+        del body["weights"]
+        body["from_scratch"] = True
     return body | ({"preset": preset} if preset else {})
 
 

@@ -23,8 +23,11 @@ BUILTIN = "builtin"
 # Folder formats a dataset can be registered with (names of partlens.data's registry).
 FORMATS = ("pascal-part", "cub200", "ilsvrc-part")
 SPLITS = ("train", "test")
-# Formats whose samples carry part masks (part interpretability and Fig. 6 need them).
+# Formats whose samples carry part masks (part interpretability needs them).
 MASKED_FORMATS = frozenset({"pascal-part", BUILTIN})
+# Formats whose single-category task has a category of its own: CUB-200's is "bird", every
+# species one positive class (as the paper), where its multi-category task has the species.
+SINGLE_TASK_CATEGORIES = {"cub200": ["bird"]}
 
 
 class SplitSummary(BaseModel):
@@ -51,7 +54,9 @@ class DatasetPublic(BaseModel):
     name: str
     format: str
     root: str | None
-    categories: list[str] = Field(description="Valid dataset.category values of a run.")
+    categories: list[str] = Field(
+        description="Valid dataset.category values of a single-category run."
+    )
     summary: DatasetSummary
 
 
@@ -143,7 +148,7 @@ def _public(entry: DatasetEntry) -> DatasetPublic:
         name=entry.name,
         format=entry.format,
         root=entry.root,
-        categories=summary.categories,
+        categories=SINGLE_TASK_CATEGORIES.get(entry.format, summary.categories),
         summary=summary,
     )
 
@@ -191,21 +196,17 @@ def get_dataset(sessions: sessionmaker[Session], name: str) -> DatasetPublic:
 
 def resolve_dataset_spec(sessions: sessionmaker[Session], spec: dict[str, Any]) -> dict[str, Any]:
     """A run's dataset spec with the registered dataset's format, root and categories filled
-    in; AssetError when the name or the category is unknown to that dataset."""
+    in; AssetError when the name or the category is unknown to that dataset. Datasets without
+    part masks are accepted: their runs get location instability, not part interpretability
+    (``partlens.evaluation.run``)."""
     dataset = get_dataset(sessions, spec["name"])
     if dataset.name == BUILTIN:
         return {**spec, "format": None, "root": None, "categories": None}
-    if not dataset.summary.has_masks:
-        # Evaluation scores part interpretability on masks; refusing here keeps a run from
-        # training for hours and then failing in evaluation.
-        raise AssetError(
-            f"dataset {dataset.name} ({dataset.format}) has landmarks but no part masks: runs "
-            "need a dataset with masks (pascal-part or builtin) in this version"
-        )
-    categories = dataset.summary.categories
-    if spec.get("task") == "single" and spec.get("category") not in categories:
+    if spec.get("task") == "single" and spec.get("category") not in dataset.categories:
         raise AssetError(
             f"unknown category {spec.get('category')!r} for dataset {dataset.name}; choose one "
-            f"of {', '.join(categories)}"
+            f"of {', '.join(dataset.categories)}"
         )
+    # The multi-category task's classes (the number of logits of a multi-category run).
+    categories = dataset.summary.categories
     return {**spec, "format": dataset.format, "root": dataset.root, "categories": categories}

@@ -118,9 +118,11 @@ def shipped_weights(directory: Path = SHIPPED_DIR) -> dict[str, ShippedWeights]:
 def default_weights(config: dict[str, Any], directory: Path = SHIPPED_DIR) -> str | None:
     """The shipped weights a run starts from when it names none: the one for the run's
     architecture, input size and width (exactly: a run of another width would not fit it) on
-    the built-in dataset; None when no file fits, the run names weights or uses another
-    dataset."""
+    the built-in dataset; None when no file fits, the run names weights, asks to train from
+    scratch (``from_scratch``) or uses another dataset."""
     if config.get("weights") is not None or config.get("weights_file") is not None:
+        return None
+    if config.get("from_scratch"):
         return None
     dataset = config.get("dataset") or {}
     if dataset.get("name", "builtin") != "builtin":

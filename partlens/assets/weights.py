@@ -202,7 +202,7 @@ def get_weights(sessions: sessionmaker[Session], name: str) -> WeightsPublic:
 def resolve_run_weights(config: dict[str, Any], sessions: sessionmaker[Session]) -> dict[str, Any]:
     """:func:`resolve_weights` for a run that names weights; for one that names none, the
     shipped backbone that fits it (:func:`partlens.assets.shipped.default_weights`) or no
-    change."""
+    change; no change for a run ``from_scratch``."""
     if config.get("weights") is None:
         default = default_weights(config)
         if default is None:

@@ -1,13 +1,20 @@
-"""The ground truth of a run's evaluated images in the array layouts the metrics take, and the
-part-locked oracle filters whose scores give the part-interpretability figure its scale."""
+"""The ground truth of a run's evaluated images in the array layouts the metrics take, the
+part-locked oracle filters whose scores give the part-interpretability figure its scale, and the
+stored copy of that ground truth the API reads (``annotations.npz``: no dataset at serve time)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from partlens.store.atomic_io import atomic_write_bytes
+
+ANNOTATIONS_FILE = "annotations.npz"
 
 
 @dataclass(frozen=True)
@@ -20,9 +27,15 @@ class EvalAnnotations:
     landmark_names: list[str]
     landmarks: np.ndarray  # float [N, K, 2] (x, y), NaN where absent
     part_names: list[str]
-    part_masks: np.ndarray  # bool [N, P, H, W]
+    part_masks: np.ndarray  # bool [N, P, H, W] (P = 0 without masks)
     bboxes: np.ndarray  # float [N, 4], NaN rows without an object
     images: list[np.ndarray]
+
+    @property
+    def has_masks(self) -> bool:
+        """Whether part interpretability can be scored: False for datasets that annotate
+        landmarks (and boxes) only, such as CUB-200 and ILSVRC Animal-Part."""
+        return self.part_masks.shape[1] > 0
 
 
 def evaluated_images(
@@ -43,6 +56,8 @@ def evaluated_images(
     landmarks = np.full((len(samples), len(landmark_names), 2), np.nan)
     bboxes = np.full((len(samples), 4), np.nan)
     size = samples[0].image.shape[:2]
+    if all(sample.part_masks is None for sample in samples):
+        part_names = []  # landmark-only: no part has a mask to score
     masks = np.zeros((len(samples), len(part_names), *size), dtype=bool)
     for row, sample in enumerate(samples):
         for k, name in enumerate(landmark_names):
@@ -64,6 +79,23 @@ def evaluated_images(
         bboxes=bboxes,
         images=[sample.image for sample in samples],
     )
+
+
+def save_annotation_arrays(path: Path, annotations: EvalAnnotations) -> None:
+    """Write the ground truth of the evaluated images as ``.npz`` (atomically): indices [N],
+    categories [N], category_names [C], bboxes [N, 4] and landmarks [N, K, 2] in image
+    pixels, landmark_names [K]."""
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        indices=np.asarray(annotations.indices, dtype=np.int64),
+        categories=np.asarray(annotations.categories, dtype=np.int64),
+        category_names=np.asarray(annotations.category_names, dtype=str),
+        bboxes=np.asarray(annotations.bboxes, dtype=np.float64),
+        landmarks=np.asarray(annotations.landmarks, dtype=np.float64),
+        landmark_names=np.asarray(annotations.landmark_names, dtype=str),
+    )
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def landmarks_per_category(annotations: EvalAnnotations) -> tuple[np.ndarray, list[list[int]]]:

@@ -9,12 +9,17 @@ Single-category runs are evaluated on the test images of their category (the pos
 paper does. Multi-category runs are evaluated on all test images; each filter's target category
 c_hat comes from the stored evaluation maps by a pure computation, so no training statistic of
 the model is touched.
+
+Datasets that annotate landmarks but no part masks (CUB-200, ILSVRC Animal-Part) get location
+instability with its references, the thresholds T_f and the Fig. 6 heat maps (which need only
+p(mu_hat) and the boxes); part interpretability is None and ``part_interpretability_absent``
+says why. The evaluated images' boxes and landmarks are stored as ``annotations.npz``, so the
+API can place a filter's parts in the object box without the dataset.
 """
 
 from __future__ import annotations
 
 import io
-import math
 import re
 from typing import Any
 
@@ -24,10 +29,19 @@ from PIL import Image
 
 from partlens.data import image_to_tensor
 from partlens.evaluation.annotations import (
+    ANNOTATIONS_FILE,
     EvalAnnotations,
     evaluated_images,
     landmarks_per_category,
-    part_oracle_maps,
+    save_annotation_arrays,
+)
+from partlens.evaluation.interpretability import (
+    IOU_THRESHOLD,
+    QUANTILE,
+    filter_thresholds,
+    json_float,
+    json_list,
+    layer_part_interpretability,
 )
 from partlens.evaluation.schema import (
     SCHEMA_VERSION,
@@ -35,26 +49,18 @@ from partlens.evaluation.schema import (
     LayerGeometry,
     LayerMetrics,
     LocationInstabilityMetrics,
-    PartInterpretabilityMetrics,
-    RadiusSensitivityPoint,
     RunMetrics,
 )
 from partlens.metrics import (
     LocationInstability,
     MultiCategoryInstability,
-    PartInterpretability,
-    activation_thresholds,
-    best_part_diversity,
-    best_part_histogram,
     filter_target_categories,
     inferred_part_positions,
     location_instability,
     measured_rf_radius,
     multi_category_accuracy,
     multi_category_location_instability,
-    multi_category_part_interpretability,
     part_heatmaps,
-    part_interpretability,
     part_locked_oracle_reference,
     per_category_accuracy,
     random_position_reference,
@@ -69,12 +75,9 @@ from partlens.store import RunArtifacts
 from partlens.store.artifacts import MissingImagesError
 from partlens.store.atomic_io import atomic_write_json, publish_dir
 
-QUANTILE = 0.005  # p(x_ij > T_f), as Bau et al. and the paper
-IOU_THRESHOLD = 0.2
 TOP_K = 100
 RF_MASS = 0.8  # share of the input-gradient mass inside the effective RF radius
 RF_PROBE_IMAGES = 8
-RADIUS_FACTORS = (0.5, 0.75, 1.0, 1.5, 2.0)
 HEATMAP_GRID = 64
 HEATMAP_SIZE = 256
 _NOT_REPRODUCED = "the dataset spec no longer reproduces the run's images"
@@ -86,8 +89,9 @@ def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> RunMetrics:
 
     Per layer: RF geometry (unit centres p(mu), RF size, the effective radius used, thresholds
     T_f), location instability mean_f mean_k D_fk with its random-position and part-locked
-    oracle references, and part interpretability mean_f P_f with the best part of each filter
-    and its sensitivity to the RF radius. Returns the :class:`RunMetrics` it wrote.
+    oracle references, and part interpretability mean_f P_f with P_fk, the best part of each
+    filter and its sensitivity to the RF radius (None, with the reason, when the dataset has no
+    part masks). Returns the :class:`RunMetrics` it wrote.
     """
     try:
         manifest = artifacts.features_manifest()
@@ -124,7 +128,9 @@ def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> RunMetrics:
         )
     if top_positions is None:
         raise ValueError(f"run {artifacts.root.name}: the manifest lists no layers")
+    # Fig. 6 needs only p(mu_hat) and the boxes: landmark-only datasets get it too.
     heatmap_files = _write_heatmaps(artifacts, top_positions, annotations)
+    save_annotation_arrays(artifacts.root / ANNOTATIONS_FILE, annotations)
     categories = list(manifest.categories)
     metrics = RunMetrics(
         schema_version=SCHEMA_VERSION,
@@ -147,10 +153,26 @@ def evaluate_run(artifacts: RunArtifacts, *, device: str = "cpu") -> RunMetrics:
         layers=layers,
         heatmaps={name: files[0] for name, files in heatmap_files.items()},
         heatmap_arrays={name: files[1] for name, files in heatmap_files.items()},
+        annotation_arrays=ANNOTATIONS_FILE,
+        part_interpretability_absent=(
+            None if annotations.has_masks else part_interpretability_absent(spec)
+        ),
         **_accuracy(task, logits, labels, categories, meta),
     )
     atomic_write_json(artifacts.metrics_path, metrics.model_dump(mode="json"))
     return metrics
+
+
+def part_interpretability_absent(spec: dict[str, Any]) -> str:
+    """Why a run on the dataset of ``spec`` has no part interpretability (its samples carry
+    landmarks, not part masks)."""
+    name = spec.get("name", "the dataset")
+    kind = spec.get("format")
+    shown = f"{name} ({kind})" if kind and kind != name else str(name)
+    return (
+        f"{shown} annotates landmarks, not part masks: part interpretability (P_f, best "
+        "parts) needs masks; location instability is measured on the landmarks"
+    )
 
 
 def _check_stored_images(artifacts: RunArtifacts, annotations: EvalAnnotations) -> None:
@@ -175,10 +197,10 @@ def _accuracy(
 ) -> dict[str, Any]:
     """Accuracy (Table 7); multi-category runs add it per category and their loss."""
     if task == "single":
-        return {"accuracy": _json_float(single_category_accuracy(logits, labels))}
-    per_category = _json_list(per_category_accuracy(logits, labels))
+        return {"accuracy": json_float(single_category_accuracy(logits, labels))}
+    per_category = json_list(per_category_accuracy(logits, labels))
     return {
-        "accuracy": _json_float(multi_category_accuracy(logits, labels)),
+        "accuracy": json_float(multi_category_accuracy(logits, labels)),
         "per_category_accuracy": dict(zip(categories, per_category, strict=True)),
         "multi_loss": meta.get("state", {}).get("run_config", {}).get("multi_loss"),
     }
@@ -209,9 +231,12 @@ def _evaluate_layer(
         targets = filter_target_categories(
             maps, annotations.categories, len(annotations.category_names)
         )
-    interpretability, thresholds = _interpretability(
-        maps, centers, radius, geometry.rf_size / 2, annotations, targets
-    )
+    thresholds = filter_thresholds(maps, annotations.categories, targets)
+    interpretability = None
+    if annotations.has_masks:
+        interpretability = layer_part_interpretability(
+            maps, centers, radius, geometry.rf_size / 2, annotations, targets, thresholds
+        )
     result = LayerMetrics(
         geometry=LayerGeometry(
             unit_centers=centers.tolist(),
@@ -219,7 +244,7 @@ def _evaluate_layer(
             rf_jump=float(max(geometry.jump)),
             rf_radius=radius,
             rf_radius_source=radius_source,
-            thresholds=_json_list(thresholds),
+            thresholds=json_list(thresholds),
         ),
         location_instability=instability,
         part_interpretability=interpretability,
@@ -259,91 +284,13 @@ def _instability(
         landmarks, size, centers, top_k=TOP_K, landmark_groups=groups
     )
     return LocationInstabilityMetrics(
-        mean=_json_float(result.mean),
-        per_filter=_json_list(result.per_filter),
+        mean=json_float(result.mean),
+        per_filter=json_list(result.per_filter),
         excluded=int(result.excluded),
         landmarks=list(annotations.landmark_names),
-        random_reference=_json_float(random_reference.mean),
-        oracle_reference=_json_float(oracle_reference.mean),
+        random_reference=json_float(random_reference.mean),
+        oracle_reference=json_float(oracle_reference.mean),
     )
-
-
-def _interpretability(
-    maps: np.ndarray,
-    centers: np.ndarray,
-    radius: float,
-    theoretical_radius: float,
-    annotations: EvalAnnotations,
-    targets: np.ndarray | None,
-) -> tuple[PartInterpretabilityMetrics, np.ndarray]:
-    """mean_f P_f at the effective radius, best parts, radius sensitivity, and the T_f used."""
-    masks = annotations.part_masks
-
-    def score(activations: np.ndarray, rf_radius: float, filter_targets: np.ndarray | None):
-        if filter_targets is None:
-            return part_interpretability(
-                activations, masks, centers, rf_radius, QUANTILE, IOU_THRESHOLD
-            )
-        return multi_category_part_interpretability(
-            activations,
-            masks,
-            centers,
-            rf_radius,
-            annotations.categories,
-            filter_targets,
-            QUANTILE,
-            IOU_THRESHOLD,
-        )
-
-    result = score(maps, radius, targets)
-    thresholds = _thresholds(maps, annotations.categories, targets)
-    scored = np.isfinite(result.per_filter_part).any(axis=1)
-    best = np.full(len(result.per_filter), -1, dtype=np.int64)
-    best[scored] = np.nanargmax(result.per_filter_part[scored], axis=1)
-    summary = PartInterpretability(
-        result.mean, result.per_filter, result.per_filter_part, thresholds, best
-    )
-    radii = [(radius * factor, f"effective x{factor:g}") for factor in RADIUS_FACTORS]
-    radii.append((theoretical_radius, "theoretical"))
-    sensitivity = [
-        RadiusSensitivityPoint(
-            radius=r, mean=_json_float(score(maps, r, targets).mean), source=source
-        )
-        for r, source in radii
-    ]
-    oracle_maps, oracle_targets = part_oracle_maps(annotations, centers)
-    oracle = score(oracle_maps, radius, oracle_targets)
-    names = annotations.part_names
-    histogram = best_part_histogram(summary, names)
-    diversity = best_part_diversity(histogram)
-    return PartInterpretabilityMetrics(
-        mean=_json_float(result.mean),
-        per_filter=_json_list(result.per_filter),
-        parts=list(names),
-        best_part=[
-            names[k] if k >= 0 and p > 0 else None
-            for k, p in zip(best, result.per_filter, strict=True)
-        ],
-        best_part_histogram=histogram,
-        best_part_share=_json_float(diversity.share),
-        best_part_entropy=_json_float(diversity.entropy),
-        rf_radius=radius,
-        radius_sensitivity=sensitivity,
-        oracle_reference=_json_float(oracle.mean),
-    ), thresholds
-
-
-def _thresholds(maps: np.ndarray, categories: np.ndarray, targets: np.ndarray | None) -> np.ndarray:
-    """T_f over the images each filter is evaluated on (all, or those of its c_hat)."""
-    if targets is None:
-        return activation_thresholds(maps, QUANTILE)
-    thresholds = np.full(maps.shape[1], np.nan)
-    for category in np.unique(targets):
-        images = np.flatnonzero(categories == category)
-        filters = np.flatnonzero(targets == category)
-        if len(images):
-            thresholds[filters] = activation_thresholds(maps[images][:, filters], QUANTILE)
-    return thresholds
 
 
 def _write_heatmaps(
@@ -380,13 +327,3 @@ def _write_heatmaps(
             folder = artifacts.heatmaps_dir.name
             files[name] = (f"{folder}/{stem}.png", f"{folder}/{stem}.npz")
     return files
-
-
-def _json_float(value: float) -> float | None:
-    """A finite float, or None (JSON has no NaN)."""
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _json_list(values: np.ndarray) -> list[float | None]:
-    return [_json_float(v) for v in np.asarray(values, dtype=np.float64).ravel()]

@@ -7,6 +7,9 @@ p(mu_hat), the inferred part position of a filter (its top unit's RF centre); D_
 location deviation of filter f from landmark k; P_f = max_k P_fk, the part interpretability of
 f. Floats the metrics leave undefined (no evaluable image, part or filter) are ``None`` (JSON
 has no NaN). Fields that only multi-category runs have are omitted for single-category runs.
+Datasets that annotate landmarks but no part masks (CUB-200, ILSVRC Animal-Part) have no part
+interpretability: each layer's ``part_interpretability`` is None and
+``RunMetrics.part_interpretability_absent`` says why.
 
 A file of another ``schema_version``, or one that does not validate, is stale:
 :func:`load_run_metrics` raises :class:`StaleMetricsError` and the run must be re-evaluated.
@@ -132,6 +135,11 @@ class PartInterpretabilityMetrics(_Contract):
     per_filter: list[MaybeFloat] = Field(
         description="P_f = max_k P_fk per filter; None when no image contains any part."
     )
+    per_filter_part: list[list[MaybeFloat]] = Field(
+        default_factory=list,
+        description="P_fk, [F][K] in the order of parts; None where no image contains part k "
+        "(empty in metrics.json written before it was stored).",
+    )
     parts: list[str] = Field(description="Part names k.")
     best_part: list[str | None] = Field(
         description="argmax_k P_fk per filter; None where P_f is 0 or undefined."
@@ -177,8 +185,10 @@ class LayerMetrics(_Contract):
     location_instability: LocationInstabilityMetrics = Field(
         description="mean_f mean_k D_fk and its references."
     )
-    part_interpretability: PartInterpretabilityMetrics = Field(
-        description="mean_f P_f, best parts, radius sensitivity and its reference."
+    part_interpretability: PartInterpretabilityMetrics | None = Field(
+        default=None,
+        description="mean_f P_f, best parts, radius sensitivity and its reference; None when "
+        "the dataset has no part masks (RunMetrics.part_interpretability_absent says why).",
     )
     target_category: list[str] | None = Field(
         default=None,
@@ -190,9 +200,19 @@ class LayerMetrics(_Contract):
         lengths = {
             "geometry.thresholds": len(self.geometry.thresholds),
             "location_instability.per_filter": len(self.location_instability.per_filter),
-            "part_interpretability.per_filter": len(self.part_interpretability.per_filter),
-            "part_interpretability.best_part": len(self.part_interpretability.best_part),
         }
+        parts = self.part_interpretability
+        if parts is not None:
+            lengths["part_interpretability.per_filter"] = len(parts.per_filter)
+            lengths["part_interpretability.best_part"] = len(parts.best_part)
+            if parts.per_filter_part:
+                lengths["part_interpretability.per_filter_part"] = len(parts.per_filter_part)
+                widths = {len(row) for row in parts.per_filter_part}
+                if widths != {len(parts.parts)}:
+                    raise ValueError(
+                        f"per_filter_part rows have {sorted(widths)} entries for "
+                        f"{len(parts.parts)} parts"
+                    )
         if self.target_category is not None:
             lengths["target_category"] = len(self.target_category)
         if len(set(lengths.values())) > 1:
@@ -201,7 +221,7 @@ class LayerMetrics(_Contract):
 
     @property
     def num_filters(self) -> int:
-        return len(self.part_interpretability.per_filter)
+        return len(self.geometry.thresholds)
 
 
 class RunMetrics(_Contract):
@@ -228,6 +248,18 @@ class RunMetrics(_Contract):
         description="Per category, an .npz (relative path) holding heat [G, G], "
         "mean_image [G, G, 3], points and images of the Fig. 6 heat map of the top layer."
     )
+    annotation_arrays: str | None = Field(
+        default=None,
+        description="An .npz (relative path) of the evaluated images' ground truth: indices "
+        "[N] (evaluation image of each row), categories [N], bboxes [N, 4] (x0, y0, x1, y1) "
+        "and landmarks [N, K, 2] (x, y; NaN where absent) in image pixels, landmark_names "
+        "[K]; None in metrics.json written before it was stored.",
+    )
+    part_interpretability_absent: str | None = Field(
+        default=None,
+        description="Why the layers have no part interpretability (the dataset annotates no "
+        "part masks); None when they have it.",
+    )
     accuracy: MaybeFloat = Field(description="Test accuracy in [0, 1].")
     per_category_accuracy: dict[str, MaybeFloat] | None = Field(
         default=None, description="Accuracy per true category (multi-category runs only)."
@@ -240,6 +272,17 @@ class RunMetrics(_Contract):
     def _top_layer_present(self) -> RunMetrics:
         if self.top_layer not in self.layers:
             raise ValueError(f"top_layer {self.top_layer!r} is not one of {list(self.layers)}")
+        return self
+
+    @model_validator(mode="after")
+    def _absence_explained(self) -> RunMetrics:
+        # A reader shows the reason where the figure would be: a missing figure needs one.
+        missing = [name for name, m in self.layers.items() if m.part_interpretability is None]
+        if missing and self.part_interpretability_absent is None:
+            raise ValueError(
+                f"layers {missing} have no part_interpretability and "
+                "part_interpretability_absent gives no reason"
+            )
         return self
 
     @property

@@ -76,13 +76,10 @@ def part_heatmaps(
     if grid < 2 or sigma < 0:
         raise ValueError(f"grid must be >= 2 and sigma >= 0, got grid={grid}, sigma={sigma}")
 
-    has_box = np.isfinite(boxes).all(axis=1) & (boxes[:, 2] > boxes[:, 0])
-    has_box &= boxes[:, 3] > boxes[:, 1]
+    has_box = _has_box(boxes)
     counts = np.zeros((num_categories, grid, grid))
-    origin, extent = boxes[:, None, :2], (boxes[:, 2:] - boxes[:, :2])[:, None, :]
-    relative = (pos - origin) / np.where(has_box[:, None, None], extent, 1.0)
+    relative = box_frame(pos, boxes)
     inside = np.isfinite(relative).all(axis=2) & ((relative >= 0) & (relative < 1)).all(axis=2)
-    inside &= has_box[:, None]
     image_index, _ = np.nonzero(inside)
     cells = np.minimum((relative[inside] * grid).astype(np.int64), grid - 1)
     np.add.at(counts, (categories[image_index], cells[:, 1], cells[:, 0]), 1.0)
@@ -99,6 +96,32 @@ def part_heatmaps(
         points=np.bincount(categories[image_index], minlength=num_categories).astype(np.int64),
         images=np.bincount(categories[has_box], minlength=num_categories).astype(np.int64),
     )
+
+
+def box_frame(points: ArrayLike, bboxes: ArrayLike) -> np.ndarray:
+    """``points`` [N, ..., 2] (x, y pixels of image n) in the frame of image n's object box:
+    ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0)), 0 at the left / top edge and 1 at the right
+    / bottom one (outside the box: below 0 or above 1). bboxes [N, 4] (x0, y0, x1, y1); NaN
+    for every point of an image without a (non-empty) box."""
+    pos = np.asarray(points, dtype=np.float64)
+    boxes = as_array("bboxes", bboxes, 2).astype(np.float64)
+    if pos.ndim < 2 or pos.shape[-1] != 2 or boxes.shape != (len(pos), 4):
+        raise ValueError(
+            f"points must be [N, ..., 2] and bboxes [N, 4], got {pos.shape} and {boxes.shape}"
+        )
+    has_box = _has_box(boxes)
+    shape = (len(boxes),) + (1,) * (pos.ndim - 2) + (2,)
+    origin = boxes[:, :2].reshape(shape)
+    extent = np.where(has_box[:, None], boxes[:, 2:] - boxes[:, :2], 1.0).reshape(shape)
+    relative = (pos - origin) / extent
+    relative[~has_box] = np.nan
+    return relative
+
+
+def _has_box(boxes: np.ndarray) -> np.ndarray:
+    """Images whose box is finite with a positive width and height (bool [N])."""
+    finite = np.isfinite(boxes).all(axis=1)
+    return finite & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
 
 
 def _mean_object_images(

@@ -1,6 +1,7 @@
 """Comparing interpretable and ordinary twins: per-twin summaries of the top interpretable
 layer, their ratios, the average over categories (the paper's "Avg." rows) and the
-reproduction's targets (docs/reproduction.md)."""
+reproduction's targets (docs/reproduction.md). A run on a dataset without part masks has no
+part interpretability: its figures, and the ratios that need them, are None."""
 
 from __future__ import annotations
 
@@ -44,14 +45,17 @@ def twin_summary(metrics: RunMetrics | Mapping[str, Any], **extra: Any) -> dict[
     """
     run = as_run_metrics(metrics)
     top = run.top
+    parts = top.part_interpretability
     summary = {
         "run_id": run.run_id,
         "accuracy": run.accuracy,
         "location_instability": top.location_instability.model_dump(
             mode="json", include=_INSTABILITY_FIELDS
         ),
-        "part_interpretability": top.part_interpretability.model_dump(
-            mode="json", include=_INTERPRETABILITY_FIELDS
+        "part_interpretability": (
+            None
+            if parts is None
+            else parts.model_dump(mode="json", include=_INTERPRETABILITY_FIELDS)
         ),
         "layers": {
             layer: {**layer_means(values), **layer_diversity(values)}
@@ -59,23 +63,28 @@ def twin_summary(metrics: RunMetrics | Mapping[str, Any], **extra: Any) -> dict[
         },
         **extra,
     }
+    if run.part_interpretability_absent is not None:
+        summary["part_interpretability_absent"] = run.part_interpretability_absent
     if run.per_category_accuracy is not None:
         summary["per_category_accuracy"] = dict(run.per_category_accuracy)
     return summary
 
 
 def layer_means(layer: LayerMetrics) -> dict[str, float | None]:
-    """mean_f mean_k D_fk and mean_f P_f of one layer, keyed like METRIC_DIRECTIONS."""
+    """mean_f mean_k D_fk and mean_f P_f of one layer, keyed like METRIC_DIRECTIONS (P_f None
+    without part masks)."""
+    parts = layer.part_interpretability
     return {
         "location_instability": layer.location_instability.mean,
-        "part_interpretability": layer.part_interpretability.mean,
+        "part_interpretability": None if parts is None else parts.mean,
     }
 
 
 def layer_diversity(layer: LayerMetrics) -> dict[str, float | None]:
-    """The largest best-part share and the normalised best-part entropy of one layer."""
+    """The largest best-part share and the normalised best-part entropy of one layer (None
+    without part masks)."""
     interpretability = layer.part_interpretability
-    return {name: getattr(interpretability, name) for name in DIVERSITY_FIELDS}
+    return {name: getattr(interpretability, name, None) for name in DIVERSITY_FIELDS}
 
 
 def ratio(interpretable: float | None, ordinary: float | None) -> float | None:
@@ -108,7 +117,7 @@ def twin_ratios(interpretable: Mapping[str, Any], ordinary: Mapping[str, Any]) -
     points, for two twin summaries (see `twin_summary`)."""
     return {
         **{
-            metric: ratio(interpretable[metric]["mean"], ordinary[metric]["mean"])
+            metric: ratio(_figure(interpretable, metric, "mean"), _figure(ordinary, metric, "mean"))
             for metric in METRIC_DIRECTIONS
         },
         "accuracy_difference_points": difference_points(
@@ -131,7 +140,7 @@ def average_twins(single: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         twins[kind] = {
             "accuracy": mean([run["accuracy"] for run in runs]),
             **{
-                metric: {"mean": mean([run[metric]["mean"] for run in runs])}
+                metric: {"mean": mean([_figure(run, metric, "mean") for run in runs])}
                 for metric in ("location_instability", "part_interpretability")
             },
         }
@@ -142,8 +151,14 @@ def average_twins(single: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             *(("part_interpretability", name) for name in DIVERSITY_FIELDS),
         ]
         for metric, reference in references:
-            twins[kind][metric][reference] = mean([run[metric].get(reference) for run in runs])
+            twins[kind][metric][reference] = mean([_figure(run, metric, reference) for run in runs])
     return {**twins, "ratios": twin_ratios(twins["interpretable"], twins["ordinary"])}
+
+
+def _figure(summary: Mapping[str, Any], metric: str, name: str) -> float | None:
+    """``summary[metric][name]``; None where the metric is absent (no part masks)."""
+    values = summary.get(metric)
+    return None if values is None else values.get(name)
 
 
 def check_targets(average: Mapping[str, Any], multi: Mapping[str, Any]) -> dict[str, Any]:

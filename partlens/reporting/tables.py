@@ -3,7 +3,8 @@ ordinary and the interpretable twin side by side, and their ratio.
 
 Input is the :class:`~partlens.evaluation.schema.RunMetrics` of each run (see
 :func:`partlens.evaluation.run.evaluate_run`); runs are paired into twins by architecture, task,
-category and multi-category loss.
+category and multi-category loss. Runs on a dataset without part masks have no part
+interpretability: their cells of the part tables read "—" and the table says why.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from partlens.evaluation.schema import RunMetrics, as_run_metrics
+from partlens.evaluation.schema import PartInterpretabilityMetrics, RunMetrics, as_run_metrics
 from partlens.metrics.part_interpretability import NO_PART, best_part_diversity
 
 Pair = dict[bool, RunMetrics]  # interpretable? -> metrics
+ABSENT = "—"  # the cell of a figure the run's dataset cannot give (no part masks)
+Cell = float | str | None
 
 
 def format_tables(metrics_by_run: Mapping[str, RunMetrics | Mapping[str, Any]]) -> str:
@@ -52,8 +55,8 @@ def _arch_tables(arch: str, rows: dict[tuple[str, str], Pair]) -> str:
             ["ordinary", "interpretable", "ratio", "oracle"],
             single,
             multi,
-            lambda m: m.top.part_interpretability.mean,
-            {"oracle": lambda m: m.top.part_interpretability.oracle_reference},
+            _of_parts(lambda parts: parts.mean),
+            {"oracle": _of_parts(lambda parts: parts.oracle_reference)},
         ),
         _table(
             f"Location instability of {arch} filters ({layer}; lower is better; paper Tables 3-6)",
@@ -81,7 +84,7 @@ def _arch_tables(arch: str, rows: dict[tuple[str, str], Pair]) -> str:
             ["ordinary", "interpretable", "ratio"],
             single,
             multi,
-            lambda m: m.top.part_interpretability.best_part_share,
+            _of_parts(lambda parts: parts.best_part_share),
             {},
         ),
         _table(
@@ -90,12 +93,24 @@ def _arch_tables(arch: str, rows: dict[tuple[str, str], Pair]) -> str:
             ["ordinary", "interpretable", "ratio"],
             single,
             multi,
-            lambda m: m.top.part_interpretability.best_part_entropy,
+            _of_parts(lambda parts: parts.best_part_entropy),
             {},
         ),
         _histograms(arch, single + multi),
     ]
     return "\n\n".join(sections)
+
+
+def _of_parts(
+    figure: Callable[[PartInterpretabilityMetrics], float | None],
+) -> Callable[[RunMetrics], Cell]:
+    """``figure`` of the top layer's part interpretability; ABSENT for a run without one."""
+
+    def value(metrics: RunMetrics) -> Cell:
+        parts = metrics.top.part_interpretability
+        return ABSENT if parts is None else figure(parts)
+
+    return value
 
 
 def _top_layer(rows: dict[tuple[str, str], Pair]) -> str:
@@ -108,12 +123,12 @@ def _table(
     columns: Sequence[str],
     single: list[tuple[str, Pair]],
     multi: list[tuple[str, Pair]],
-    value: Callable[[RunMetrics], float | None],
-    references: Mapping[str, Callable[[RunMetrics], float | None]],
+    value: Callable[[RunMetrics], Cell],
+    references: Mapping[str, Callable[[RunMetrics], Cell]],
     *,
     difference: bool = False,
 ) -> str:
-    def row(pair: Pair) -> list[float | None]:
+    def row(pair: Pair) -> list[Cell]:
         ordinary = value(pair[False]) if False in pair else None
         interpretable = value(pair[True]) if True in pair else None
         # References depend on the images (and the measured RF), so read them from the baseline.
@@ -127,28 +142,39 @@ def _table(
         averages[2] = _compare(averages[1], averages[0], difference)
         body.append(("Avg.", averages))
     body += [(name, row(pair)) for name, pair in multi]
-    return _render(title, ["category", *columns], body, percent=difference)
+    table = _render(title, ["category", *columns], body, percent=difference)
+    reasons = {
+        reason
+        for _, pair in [*single, *multi]
+        for metrics in pair.values()
+        if value(metrics) == ABSENT and (reason := metrics.part_interpretability_absent)
+    }
+    return "\n".join([table, *(f"{ABSENT} {reason}" for reason in sorted(reasons))])
 
 
-def _compare(interpretable: float | None, ordinary: float | None, difference: bool) -> float | None:
-    if interpretable is None or ordinary is None:
+def _compare(interpretable: Cell, ordinary: Cell, difference: bool) -> float | None:
+    if not isinstance(interpretable, float | int) or not isinstance(ordinary, float | int):
         return None
     if difference:
         return interpretable - ordinary
     return interpretable / ordinary if ordinary else None
 
 
-def _mean(values: Sequence[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return sum(present) / len(present) if present else None
+def _mean(values: Sequence[Cell]) -> Cell:
+    present = [v for v in values if isinstance(v, float | int)]
+    if not present:
+        return ABSENT if values and all(v == ABSENT for v in values) else None
+    return sum(present) / len(present)
 
 
 def _render(
     title: str, header: Sequence[str], body: Sequence[tuple[str, Sequence]], percent: bool
 ) -> str:
-    def cell(value: float | None) -> str:
+    def cell(value: Cell) -> str:
         if value is None:
             return "-"
+        if isinstance(value, str):
+            return value
         return f"{value:.1f}" if percent else f"{value:.3f}"
 
     cells = [[name, *(cell(v) for v in values)] for name, values in body]
@@ -173,7 +199,11 @@ def _histograms(arch: str, rows: list[tuple[str, Pair]]) -> str:
             if interpretable not in pair:
                 texts.append("-")
                 continue
-            histogram = pair[interpretable].top.part_interpretability.best_part_histogram
+            parts = pair[interpretable].top.part_interpretability
+            if parts is None:
+                texts.append(f"{ABSENT} (no part masks)")
+                continue
+            histogram = parts.best_part_histogram
             counts = " ".join(f"{part} {count}" for part, count in histogram.items())
             texts.append(f"{counts} ({_largest_share(histogram)})")
         lines.append(f"  {name}: {texts[0]} | {texts[1]}")

@@ -9,7 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 
 class DatasetSpec(BaseModel):
@@ -81,6 +88,12 @@ class RunConfig(BaseModel):
     weights_file: str | None = Field(
         default=None, description="Set by the server: the registered weights' stored file."
     )
+    from_scratch: bool = Field(
+        default=False,
+        description="Train from randomly initialised weights: no shipped backbone even where "
+        "one fits the run (which a run naming no weights otherwise starts from). Excludes "
+        "weights.",
+    )
     filter_loss: str = Field(default="assigned-mi", description="A registered filter-loss variant.")
     filter_loss_weight: float | None = Field(
         default=None, ge=0, le=1000, description="lambda's weight; default: the variant's own."
@@ -110,6 +123,17 @@ class RunConfig(BaseModel):
         from partlens.nn import filter_loss_variant
 
         return filter_loss_variant(name).name
+
+    @field_validator("from_scratch")
+    @classmethod
+    def _scratch_without_weights(cls, from_scratch: bool, info: ValidationInfo) -> bool:
+        # A field validator (after weights, in field order), so the error names this field.
+        if from_scratch and info.data.get("weights") is not None:
+            raise ValueError(
+                f"from_scratch trains without weights, but weights {info.data['weights']!r} "
+                "are given: leave weights unset or from_scratch false"
+            )
+        return from_scratch
 
     @model_validator(mode="after")
     def _weights_file(self) -> RunConfig:

@@ -43,6 +43,7 @@ def evaluated_layer() -> dict:
     layer["location_instability"]["per_filter"] = [0.1, None, 0.2]
     layer["part_interpretability"]["per_filter"] = [0.5, 0.1, 0.3]
     layer["part_interpretability"]["best_part"] = ["head", "torso", "head"]
+    layer["part_interpretability"]["per_filter_part"] = [[0.5, 0.25], [0.05, 0.1], [0.3, None]]
     return layer
 
 
@@ -58,6 +59,22 @@ def heatmap_arrays() -> dict[str, np.ndarray]:
     mean_image = np.full((HEATMAP_GRID, HEATMAP_GRID, 3), 100, dtype=np.uint8)
     mean_image[0, :, 0] = 250
     return {"heat": heat, "mean_image": mean_image, "points": np.int64(7), "images": np.int64(4)}
+
+
+def annotation_arrays() -> dict[str, np.ndarray]:
+    """The stored ``annotations.npz``: the positives 0, 2, 3 with boxes in image pixels and two
+    landmarks (tail absent on image 2)."""
+    nan = np.nan
+    return {
+        "indices": np.array([0, 2, 3]),
+        "categories": np.array([0, 0, 0]),
+        "category_names": np.array(["bird"]),
+        "bboxes": np.array([[8.0, 8.0, 56.0, 56.0], [0.0, 0.0, 64.0, 64.0], [16.0, 32, 48, 64]]),
+        "landmarks": np.array(
+            [[[20.0, 20.0], [50.0, 40.0]], [[10.0, 30.0], [nan, nan]], [[32.0, 40.0], [40, 60]]]
+        ),
+        "landmark_names": np.array(["head", "tail"]),
+    }
 
 
 def _write_heatmaps(artifacts: RunArtifacts) -> None:
@@ -84,6 +101,7 @@ def publish_evaluated(client: TestClient, runs_dir) -> Served:
     artifacts.write_features({"conv_added": _maps()}, _manifest(run.json()), images=_images())
     _publish_model(artifacts, run.json()["config"])
     _write_heatmaps(artifacts)
+    np.savez(artifacts.root / "annotations.npz", **annotation_arrays())
     metrics = run_dict(run_id=run_id, layers={"conv_added": evaluated_layer()})
     metrics["heatmaps"] = {"bird": "heatmaps/bird.png"}
     metrics["heatmap_arrays"] = {"bird": "heatmaps/bird.npz"}

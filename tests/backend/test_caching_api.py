@@ -156,7 +156,8 @@ def test_openapi_documents_every_status_code(served: Served):
             continue
         assert {"200", "304", "404", "409", "422"} <= set(operation["responses"]), path
         checked += 1
-    assert checked == 17  # ... + heatmaps, heatmaps/{c}.json, heatmaps/{c}/mean.png, metrics.csv
+    # ... + heatmaps, heatmaps/{c}.json, heatmaps/{c}/mean.png, metrics.csv, positions
+    assert checked == 18
 
 
 def test_a_deleted_run_is_never_served_from_a_cache(served: Served):

@@ -140,3 +140,36 @@ def test_health_reports_the_database_and_broker(client):
     health = client.get("/api/v1/health").json()
     assert health == {"status": "ok", "database": "ok", "broker": "redis", "workers": None}
     assert client.get("/api/v1/health", params={"workers": True}).json()["workers"] == {}
+
+
+# A built-in run the shipped backbone fits: tiny, width 64, at 96 px.
+FITS_SHIPPED = {"arch": "tiny", "width": 64, "dataset": {"image_size": 96}}
+
+
+def test_a_run_naming_no_weights_starts_from_the_shipped_backbone_unless_from_scratch(client):
+    default = client.post("/api/v1/runs", json=FITS_SHIPPED)
+    assert default.status_code == 201, default.text
+    config = default.json()["config"]
+    assert config["weights"] == "builtin-tiny-96" and config["weights_file"]
+    assert config["from_scratch"] is False
+    scratch = client.post("/api/v1/runs", json={**FITS_SHIPPED, "from_scratch": True})
+    assert scratch.status_code == 201, scratch.text
+    config = scratch.json()["config"]
+    assert config["from_scratch"] is True
+    assert config["weights"] is None and config["weights_file"] is None
+
+
+def test_from_scratch_with_weights_is_422_at_the_field(client):
+    body = {**FITS_SHIPPED, "from_scratch": True, "weights": "builtin-tiny-96"}
+    response = client.post("/api/v1/runs", json=body)
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "from_scratch"]
+    assert "from_scratch trains without weights, but weights 'builtin-tiny-96'" in error["msg"]
+
+
+def test_from_scratch_is_described_in_the_openapi_schema(client):
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["RunCreate"]
+    field = schema["properties"]["from_scratch"]
+    assert field["type"] == "boolean" and field["default"] is False
+    assert "shipped backbone" in field["description"]

@@ -54,9 +54,8 @@ def test_the_form_offers_the_apis_choices(fake_api, page):
     category = by_id(layout, "launch-category")
     assert (category.options, category.value) == (["bird", "cat"], "bird")
     weights = by_id(layout, "launch-weights").options
-    assert [w["value"] for w in weights] == ["", "vgg-in"] and weights[1][
-        "label"
-    ] == "vgg-in (vgg16)"
+    assert [w["value"] for w in weights] == ["", form.FROM_SCRATCH, "vgg-in"]
+    assert weights[2]["label"] == "vgg-in (vgg16)"
     assert by_id(layout, "launch-preset").options == [
         {"label": "paper-single", "value": "paper-single"}
     ]

@@ -5,6 +5,11 @@ A row joins the published per-filter statistics (peak, mean, top image) with wha
 the target category c_hat, P_f with its best part and D_f (``location_instability.per_filter``,
 mean_k D_fk). Before evaluation those fields are None. The ETag covers the manifest and, when
 present, metrics.json, so an evaluation or a republication gives new rows.
+
+Runs on a dataset without part masks (CUB-200, ILSVRC Animal-Part) have no P_f: ``part_score``
+and ``best_part`` are None in every row, and asking to sort by ``part_score`` or filter by
+``part`` is a 422 whose message gives the reason (an order or filter that cannot mean
+anything), rather than a silent filter order.
 """
 
 from __future__ import annotations
@@ -112,15 +117,28 @@ def filter_rows(
         )
         if evaluated is not None and targets is not None:
             row.target_category = targets[f]
-            row.part_score = evaluated.part_interpretability.per_filter[f]
-            row.best_part = evaluated.part_interpretability.best_part[f]
+            parts = evaluated.part_interpretability
+            if parts is not None:
+                row.part_score = parts.per_filter[f]
+                row.best_part = parts.best_part[f]
             row.instability = evaluated.location_instability.per_filter[f]
         rows.append(row)
     return rows
 
 
 def _check_evaluated(query: TableQuery, metrics: RunMetrics | None, layer: str) -> None:
-    """409 when a part or category filter is asked of a run that is not evaluated yet."""
+    """409 when a part or category filter is asked of a run that is not evaluated yet; 422
+    when a part filter or the P_f order is asked of a run without part interpretability."""
+    reason = metrics.part_interpretability_absent if metrics is not None else None
+    if reason is not None:
+        asked = [("part", query.part is not None), ("sort", query.sort == "part_score")]
+        problems = [
+            {"loc": ["query", name], "msg": f"no part scores: {reason}", "type": "value_error"}
+            for name, given in asked
+            if given
+        ]
+        if problems:
+            raise HTTPException(status_code=422, detail=problems)
     if query.part is None and query.category is None:
         return
     if metrics is None or layer not in metrics.layers:

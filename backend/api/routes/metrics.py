@@ -105,7 +105,9 @@ def summary(run: Run, metrics: RunMetrics) -> ComparisonSide:
 
 @router.get("/metrics", response_model=RunMetrics, responses=STALE_RESPONSE)
 async def get_metrics(run: PublishedRunDep, artifacts: ArtifactsDep, request: Request) -> Response:
-    """Every metric of the run's interpretable layers (schema: docs/interfaces.md)."""
+    """Every metric of the run's interpretable layers (schema: docs/interfaces.md); on a
+    dataset without part masks each layer's ``part_interpretability`` is null and
+    ``part_interpretability_absent`` says why."""
     _require_evaluated(artifacts, run.id)
     return await cached_response(
         request,
@@ -189,7 +191,8 @@ async def heatmap_png(
 
 def table_rows(run: Run, metrics: RunMetrics) -> list[list[object]]:
     """One row per interpretable layer of a run: mean_f P_f, mean_f mean_k D_fk with their
-    references and the accuracy (in %), as the paper's tables report them."""
+    references and the accuracy (in %), as the paper's tables report them; the P_f cells are
+    None for a run on a dataset without part masks."""
     accuracy = None if metrics.accuracy is None else round(100.0 * metrics.accuracy, 4)
     kind = "interpretable" if metrics.interpretable else "ordinary"
     category = metrics.category if metrics.task == "single" else f"multi ({metrics.multi_loss})"
@@ -206,8 +209,8 @@ def table_rows(run: Run, metrics: RunMetrics) -> list[list[object]]:
                 category,
                 name,
                 name == metrics.top_layer,
-                parts.mean,
-                parts.oracle_reference,
+                None if parts is None else parts.mean,
+                None if parts is None else parts.oracle_reference,
                 location.mean,
                 location.random_reference,
                 location.oracle_reference,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
 
 from backend.api.deps import ArtifactsDep, RunDep, SessionDep, TokenDep, forget_run
-from backend.schemas import RunCreate, RunHistory, RunLog, RunPublic
+from backend.schemas import ErrorMessage, RunCreate, RunHistory, RunLog, RunPublic
 from partlens.assets import AssetError
 from partlens.assets.datasets import resolve_dataset_spec
 from partlens.assets.weights import resolve_run_weights
@@ -53,7 +53,11 @@ def _field_error(loc: tuple[str, ...], error: AssetError) -> HTTPException:
     "",
     response_model=RunPublic,
     status_code=201,
-    responses={401: {"description": "Token required"}, 503: {"description": "No broker"}},
+    responses={
+        400: {"model": ErrorMessage, "description": "A body that is not valid JSON"},
+        401: {"description": "Token required"},
+        503: {"description": "No broker"},
+    },
 )
 def launch_run(
     body: RunCreate, session: SessionDep, request: Request, response: Response, _: TokenDep

@@ -104,7 +104,9 @@ class CubDataset(RecordDataset):
             task=task,
             category=category if task == "single" else None,
             part_names=[],
-            landmark_names=["head", "back", "tail", *raw_names],
+            # CUB's own "back" and "tail" points are the paper's: list each name once, or
+            # location instability would average those landmarks twice.
+            landmark_names=list(dict.fromkeys(["head", "back", "tail", *raw_names])),
             augment=augment,
         )
 

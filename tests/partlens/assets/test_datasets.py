@@ -16,6 +16,7 @@ from partlens.assets.datasets import (
 from partlens.config import Settings
 from partlens.data import limit_dataset, load_dataset
 from partlens.store import create_session_factory
+from tests.cub_folder import write_cub_scenes
 from tests.pascal_part_folder import write_pascal_part_scenes
 
 
@@ -106,17 +107,17 @@ def test_limit_dataset_takes_a_seeded_subset_in_order(pascal_root):
     assert limit_dataset(dataset, 50) is dataset
 
 
-def test_runs_on_a_landmark_only_dataset_are_refused_before_training(sessions, settings):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parents[1] / "data" / "real" / "test_cub.py"
-    spec = importlib.util.spec_from_file_location("cub_writer", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    root = module.write_cub(settings.data_dir / "datasets" / "cub")
+def test_runs_on_a_landmark_only_dataset_are_resolved(sessions, settings):
+    root = write_cub_scenes(settings.data_dir / "datasets" / "cub", train=6, test=3, size=48)
     entry = register_dataset(sessions, "cub", "cub200", root, settings)
-    assert not entry.summary.has_masks and entry.summary.landmarks
-    with pytest.raises(AssetError, match="has landmarks but no part masks"):
-        resolve_dataset_spec(sessions, {"name": "cub", "task": "multi"})
+    assert not entry.summary.has_masks and entry.summary.parts == []
+    assert entry.summary.landmarks[:3] == ["head", "back", "tail"]
+    # CUB's single-category task is "bird" (all species), its multi-category one the species.
+    assert entry.categories == ["bird"] and len(entry.summary.categories) == 6
+    spec = resolve_dataset_spec(sessions, {"name": "cub", "task": "single", "category": "bird"})
+    assert spec["format"] == "cub200" and spec["root"] == str(root.resolve())
+    multi = resolve_dataset_spec(sessions, {"name": "cub", "task": "multi"})
+    assert multi["categories"] == entry.summary.categories
+    species = entry.summary.categories[0]
+    with pytest.raises(AssetError, match=f"unknown category '{species}' for dataset cub; choose"):
+        resolve_dataset_spec(sessions, {"name": "cub", "task": "single", "category": species})

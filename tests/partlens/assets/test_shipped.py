@@ -84,3 +84,8 @@ def test_shipped_names_cannot_be_registered(sessions, tmp_path):
     source.write_bytes(b"x")
     with pytest.raises(AssetConflictError, match="shipped"):
         register_weights(sessions, "builtin-tiny-96", source, "tiny", tmp_path / "data")
+
+
+def test_a_run_from_scratch_gets_no_default_weights(folder, sessions):
+    assert default_weights(_run(width=64, from_scratch=True), folder) is None
+    assert resolve_run_weights(_run(width=64, from_scratch=True), sessions) == {}

@@ -17,8 +17,10 @@ def layer_dict(
     *,
     histogram: dict[str, int] | None = None,
     target_category: list[str] | None = None,
+    masks: bool = True,
 ) -> dict[str, Any]:
-    """One layer of two filters, as metrics.json holds it."""
+    """One layer of two filters, as metrics.json holds it; ``masks=False``: of a dataset
+    without part masks (no part interpretability)."""
     centers = [[[8 * c + 4.0, 8 * r + 4.0] for c in range(SIDE)] for r in range(SIDE)]
     histogram = histogram if histogram is not None else {"head": 1, "torso": 1}
     diversity = best_part_diversity(histogram)
@@ -42,6 +44,7 @@ def layer_dict(
         "part_interpretability": {
             "mean": interpretability,
             "per_filter": [0.5, 0.1],
+            "per_filter_part": [[0.5, 0.25], [None, 0.1]],
             "parts": ["head", "torso"],
             "best_part": ["head", "torso"],
             "best_part_histogram": histogram,
@@ -52,6 +55,8 @@ def layer_dict(
             "oracle_reference": 0.9,
         },
     }
+    if not masks:
+        layer["part_interpretability"] = None
     if target_category is not None:
         layer["target_category"] = target_category
     return layer
@@ -66,8 +71,10 @@ def run_dict(
     accuracy: float | None = 0.9,
     layers: dict[str, dict[str, Any]] | None = None,
     top_layer: str = "conv_added",
+    absent: str | None = None,
 ) -> dict[str, Any]:
-    """A run's metrics.json content of the current schema."""
+    """A run's metrics.json content of the current schema; ``absent``: why its layers have no
+    part interpretability (give layers of ``layer_dict(masks=False)`` with it)."""
     single = task == "single"
     categories = ["negative", category or "bird"] if single else ["bird", "cat"]
     metrics: dict[str, Any] = {
@@ -91,6 +98,8 @@ def run_dict(
         "layers": layers if layers is not None else {top_layer: layer_dict()},
         "heatmaps": {name: f"heatmaps/{name}.png" for name in categories[single:]},
         "heatmap_arrays": {name: f"heatmaps/{name}.npz" for name in categories[single:]},
+        "annotation_arrays": "annotations.npz",
+        "part_interpretability_absent": absent,
         "accuracy": accuracy,
     }
     if not single:

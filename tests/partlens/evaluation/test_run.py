@@ -69,6 +69,13 @@ def check_layer(layer, filters, map_side, parts):
     assert 0 <= interpretability.mean <= 1
     assert interpretability.parts == parts
     assert len(interpretability.best_part) == len(interpretability.per_filter) == filters
+    per_part = np.array(interpretability.per_filter_part, dtype=np.float64)
+    assert per_part.shape == (filters, len(parts))
+    # P_f = max_k P_fk, and the best part is its argmax.
+    assert np.allclose(
+        np.nanmax(np.where(np.isnan(per_part), -1, per_part), axis=1),
+        [-1 if p is None else p for p in interpretability.per_filter],
+    )
     assert set(interpretability.best_part) <= {*parts, None}
     assert sum(interpretability.best_part_histogram.values()) == filters
     matched = [part for part in interpretability.best_part if part is not None]
@@ -128,6 +135,7 @@ def test_rerun_gives_identical_metrics(single):
     assert evaluate_run(artifacts) == metrics
     assert artifacts.metrics_path.read_bytes() == first
     assert sorted(p.name for p in artifacts.root.iterdir()) == [
+        "annotations.npz",
         "features",
         "heatmaps",
         "metrics.json",

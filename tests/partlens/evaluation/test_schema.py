@@ -48,6 +48,36 @@ def test_a_file_written_before_the_diversity_fields_gets_them_from_its_histogram
     assert top.best_part_share == 1.0 and top.best_part_entropy == 0.0
 
 
+def test_a_file_written_before_per_part_scores_and_annotations_loads(tmp_path):
+    content = run_dict(run_id="run-1")
+    del content["annotation_arrays"], content["part_interpretability_absent"]
+    del content["layers"]["conv_added"]["part_interpretability"]["per_filter_part"]
+    metrics = load_run_metrics(write(tmp_path, content))
+    assert metrics.top.part_interpretability.per_filter_part == []
+    assert metrics.annotation_arrays is None and metrics.part_interpretability_absent is None
+
+
+def test_a_landmark_only_run_has_no_part_interpretability_and_says_why(tmp_path):
+    reason = "cub annotates landmarks, not part masks"
+    content = run_dict(
+        run_id="run-1", layers={"conv_added": layer_dict(masks=False)}, absent=reason
+    )
+    metrics = load_run_metrics(write(tmp_path, content))
+    assert metrics.top.part_interpretability is None and metrics.top.num_filters == 2
+    assert metrics.part_interpretability_absent == reason
+    assert metrics.model_dump(mode="json") == content
+    content["part_interpretability_absent"] = None
+    with pytest.raises(StaleMetricsError, match="part_interpretability_absent gives no reason"):
+        parse_run_metrics(content)
+
+
+def test_per_part_scores_have_one_column_per_part():
+    content = run_dict()
+    content["layers"]["conv_added"]["part_interpretability"]["per_filter_part"] = [[0.5], [0.1]]
+    with pytest.raises(StaleMetricsError, match=r"per_filter_part rows have \[1\] entries for 2"):
+        parse_run_metrics(content)
+
+
 def test_multi_category_fields_are_written_only_for_multi_runs():
     layers = {"conv_added": layer_dict(target_category=["bird", "cat"])}
     multi = parse_run_metrics(run_dict(task="multi", layers=layers)).model_dump(mode="json")

@@ -92,3 +92,35 @@ def test_ratios_averages_and_targets():
     }
     assert targets["single_accuracy_difference_points"]["met"] is True
     assert targets["multi_accuracy_difference_points"]["met"] is False
+
+
+def test_a_landmark_only_twin_pair_has_instability_ratios_and_no_part_figures():
+    reason = "cub annotates landmarks, not part masks"
+    interpretable, ordinary = (
+        run_metrics(
+            interpretable=kind,
+            layers={"conv_added": layer_dict(0.05 if kind else 0.1, masks=False)},
+            absent=reason,
+        )
+        for kind in (True, False)
+    )
+    summary = twin_summary(interpretable)
+    assert summary["part_interpretability"] is None
+    assert summary["part_interpretability_absent"] == reason
+    assert summary["layers"]["conv_added"] == {
+        "location_instability": 0.05,
+        "part_interpretability": None,
+        "best_part_share": None,
+        "best_part_entropy": None,
+    }
+    assert layer_ratios(interpretable, ordinary)["conv_added"] == {
+        "location_instability": 0.5,
+        "part_interpretability": None,
+    }
+    ratios = twin_ratios(summary, twin_summary(ordinary))
+    assert ratios["location_instability"] == 0.5 and ratios["part_interpretability"] is None
+    average = average_twins(
+        {"bird": {"interpretable": summary, "ordinary": twin_summary(ordinary)}}
+    )
+    assert average["interpretable"]["part_interpretability"]["mean"] is None
+    assert average["ratios"]["location_instability"] == 0.5

@@ -134,3 +134,25 @@ def test_decoded_metrics_json_is_accepted_and_a_stale_one_refused():
     del as_json["schema_version"]
     with pytest.raises(StaleMetricsError, match="re-evaluate this run with `partlens evaluate r`"):
         format_tables({"a": as_json})
+
+
+def test_a_run_without_part_masks_reads_a_dash_and_the_reason():
+    reason = "cub (cub200) annotates landmarks, not part masks"
+    runs = {
+        kind: run_metrics(
+            interpretable=kind == "interpretable",
+            layers={
+                "conv_added": layer_dict(0.05 if kind == "interpretable" else 0.1, masks=False)
+            },
+            absent=reason,
+        )
+        for kind in ("interpretable", "ordinary")
+    }
+    text = format_tables(runs)
+    table = text.split("Part interpretability of tiny", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert table[4].split() == ["bird", "—", "—", "-", "—"]
+    assert table[-1] == f"— {reason}"
+    assert rows(text, "Location instability")["bird"][:3] == ["0.100", "0.050", "0.500"]
+    assert "bird: — (no part masks) | — (no part masks)" in text
+    share = text.split("Largest best-part share", 1)[1].split("\n\n", 1)[0]
+    assert share.splitlines()[-1] == f"— {reason}"

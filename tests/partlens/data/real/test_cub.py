@@ -42,6 +42,7 @@ def test_cub_single_category_crops_and_landmarks(tmp_path):
     data = load_dataset("cub200", "train", 32, root=root)
     assert len(data) == 2 and data.categories == ["negative", "bird"]
     assert data.landmark_names[:3] == ["head", "back", "tail"]
+    assert len(data.landmark_names) == len(set(data.landmark_names))
     sample = data[0]
     assert sample.image.shape == (32, 32, 3) and sample.label == 1 and sample.part_masks is None
     assert sample.bbox == (0.0, 0.0, 32.0, 32.0)
