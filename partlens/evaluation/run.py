@@ -54,6 +54,7 @@ from partlens.evaluation.schema import (
 from partlens.metrics import (
     LocationInstability,
     MultiCategoryInstability,
+    facing_mirror,
     filter_target_categories,
     inferred_part_positions,
     location_instability,
@@ -305,6 +306,7 @@ def _write_heatmaps(
         annotations.categories,
         annotations.category_names,
         annotations.images,
+        mirror=facing_mirror(annotations.landmarks, annotations.bboxes, annotations.landmark_names),
         grid=HEATMAP_GRID,
     )
     if heatmaps.mean_image is None:

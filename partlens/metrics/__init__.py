@@ -9,6 +9,7 @@ from partlens.metrics.accuracy import (
 from partlens.metrics.heatmaps import (
     PartHeatmaps,
     colorize,
+    facing_mirror,
     part_heatmap_png,
     part_heatmaps,
     render_part_heatmap,
@@ -65,6 +66,7 @@ __all__ = [
     "colorize",
     "compose_geometry",
     "effective_rf_radius",
+    "facing_mirror",
     "filter_target_categories",
     "inferred_part_positions",
     "location_instability",

@@ -1,6 +1,10 @@
 """Part heat maps (paper Fig. 6): where on the object the inferred parts of all filters of a
 layer fall, accumulated per category in a bounding-box-normalised frame, over the average
-object image of that category."""
+object image of that category.
+
+Objects face either way (the built-in animals and real photos alike), so in a plain box frame a
+head part lands at both ends and the landmarks' means meet in the middle. The frame can be
+mirrored per image (:func:`facing_mirror`) so that every object's head lies on the left."""
 
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ def part_heatmaps(
     category_names: Sequence[str],
     images: Sequence[np.ndarray] | None = None,
     *,
+    mirror: ArrayLike | None = None,
     grid: int = 64,
     sigma: float = 1.5,
 ) -> PartHeatmaps:
@@ -56,6 +61,8 @@ def part_heatmaps(
     indexing category_names; images: N uint8 [H, W, 3] arrays for the average object image.
     Each part is mapped to ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0)) on a grid x grid frame
     and splatted with a Gaussian of `sigma` cells; parts outside the bbox are dropped.
+    mirror: bool [N], images whose frame (parts and object crop) is flipped left to right
+    (:func:`facing_mirror`); None: none.
     """
     pos = as_array("positions", positions, 3).astype(np.float64)
     boxes = as_array("bboxes", bboxes, 2).astype(np.float64)
@@ -78,7 +85,9 @@ def part_heatmaps(
 
     has_box = _has_box(boxes)
     counts = np.zeros((num_categories, grid, grid))
-    relative = box_frame(pos, boxes)
+    flips = np.zeros(n, dtype=bool) if mirror is None else as_array("mirror", mirror, 1, kind="bool")
+    check_same("mirror", len(flips), "positions", n, "number of images N")
+    relative = box_frame(pos, boxes, flips)
     inside = np.isfinite(relative).all(axis=2) & ((relative >= 0) & (relative < 1)).all(axis=2)
     image_index, _ = np.nonzero(inside)
     cells = np.minimum((relative[inside] * grid).astype(np.int64), grid - 1)
@@ -88,7 +97,9 @@ def part_heatmaps(
     heat = np.where(totals > 0, heat / np.where(totals > 0, totals, 1.0), 0.0)
     mean_image = None
     if images is not None:
-        mean_image = _mean_object_images(images, boxes, has_box, categories, num_categories, grid)
+        mean_image = _mean_object_images(
+            images, boxes, flips, has_box, categories, num_categories, grid
+        )
     return PartHeatmaps(
         categories=list(category_names),
         heat=heat,
@@ -98,11 +109,12 @@ def part_heatmaps(
     )
 
 
-def box_frame(points: ArrayLike, bboxes: ArrayLike) -> np.ndarray:
+def box_frame(points: ArrayLike, bboxes: ArrayLike, mirror: ArrayLike | None = None) -> np.ndarray:
     """``points`` [N, ..., 2] (x, y pixels of image n) in the frame of image n's object box:
     ((x - x0) / (x1 - x0), (y - y0) / (y1 - y0)), 0 at the left / top edge and 1 at the right
     / bottom one (outside the box: below 0 or above 1). bboxes [N, 4] (x0, y0, x1, y1); NaN
-    for every point of an image without a (non-empty) box."""
+    for every point of an image without a (non-empty) box. mirror: bool [N], images whose x
+    becomes 1 - x (:func:`facing_mirror`)."""
     pos = np.asarray(points, dtype=np.float64)
     boxes = as_array("bboxes", bboxes, 2).astype(np.float64)
     if pos.ndim < 2 or pos.shape[-1] != 2 or boxes.shape != (len(pos), 4):
@@ -114,8 +126,34 @@ def box_frame(points: ArrayLike, bboxes: ArrayLike) -> np.ndarray:
     origin = boxes[:, :2].reshape(shape)
     extent = np.where(has_box[:, None], boxes[:, 2:] - boxes[:, :2], 1.0).reshape(shape)
     relative = (pos - origin) / extent
+    if mirror is not None:
+        flips = np.asarray(mirror, dtype=bool)
+        if flips.shape != (len(boxes),):
+            raise ValueError(f"mirror must be [N] = [{len(boxes)}], got {flips.shape}")
+        relative[flips, ..., 0] = 1.0 - relative[flips, ..., 0]
     relative[~has_box] = np.nan
     return relative
+
+
+def facing_mirror(
+    landmarks: ArrayLike, bboxes: ArrayLike, landmark_names: Sequence[str]
+) -> np.ndarray:
+    """Images to mirror so that every object faces left: those whose ``head`` landmark lies
+    right of its box's centre (bool [N]). landmarks [N, K, 2] pixels, NaN where absent; no
+    image is mirrored when there is no landmark called ``head`` or an image lacks it."""
+    points = as_array("landmarks", landmarks, 3).astype(np.float64)
+    boxes = as_array("bboxes", bboxes, 2).astype(np.float64)
+    names = list(landmark_names)
+    if points.shape[1:] != (len(names), 2) or len(boxes) != len(points):
+        raise ValueError(
+            f"landmarks must be [N, {len(names)}, 2] with bboxes [N, 4], got "
+            f"{points.shape} and {boxes.shape}"
+        )
+    if "head" not in names:
+        return np.zeros(len(points), dtype=bool)
+    head_x = box_frame(points[:, names.index("head")], boxes)[:, 0]
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(head_x, nan=0.0) > 0.5
 
 
 def _has_box(boxes: np.ndarray) -> np.ndarray:
@@ -127,12 +165,14 @@ def _has_box(boxes: np.ndarray) -> np.ndarray:
 def _mean_object_images(
     images: Sequence[np.ndarray],
     boxes: np.ndarray,
+    flips: np.ndarray,
     has_box: np.ndarray,
     categories: np.ndarray,
     num_categories: int,
     grid: int,
 ) -> np.ndarray:
-    """Average of each category's bbox crops resized to grid x grid (uint8 [C, G, G, 3])."""
+    """Average of each category's bbox crops resized to grid x grid (uint8 [C, G, G, 3]), the
+    crops of ``flips`` mirrored left to right."""
     total = np.zeros((num_categories, grid, grid, 3))
     count = np.zeros(num_categories)
     for index in np.flatnonzero(has_box):
@@ -148,6 +188,8 @@ def _mean_object_images(
             .crop((x0, y0, x1, y1))
             .resize((grid, grid), Image.Resampling.BILINEAR)
         )
+        if flips[index]:
+            crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         total[categories[index]] += np.asarray(crop, dtype=np.float64)
         count[categories[index]] += 1
     return np.round(total / np.maximum(count, 1)[:, None, None, None]).astype(np.uint8)

@@ -37,7 +37,7 @@ def test_points_are_the_filters_parts_in_each_images_box(served: Served, f):
     response = served.client.get(served.layer(f"/filters/{f}/positions"))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["frame"] == FRAME == "object box: x and y from 0 (left/top) to 1 (right/bottom)"
+    assert body["frame"] == FRAME and FRAME.startswith("object box: x and y from 0 (left/top)")
     expected = expected_points(f)
     assert [p["image"] for p in body["points"]] == [p["image"] for p, _ in expected] == [0, 2, 3]
     boxes = annotation_arrays()["bboxes"]
@@ -60,6 +60,24 @@ def test_landmarks_are_their_mean_position_in_the_same_frame(served: Served):
     ]
     # tail is absent on image 2: its mean is over images 0 and 3 only.
     assert body["landmarks"][1]["x"] == pytest.approx(((50 - 8) / 48 + (40 - 16) / 32) / 2)
+
+
+def test_objects_facing_right_are_mirrored_so_heads_lie_left(served: Served):
+    arrays = annotation_arrays()
+    arrays["landmarks"][0] = [[50.0, 20.0], [12.0, 40.0]]  # image 0 faces right
+    np.savez(served.artifacts.root / "annotations.npz", **arrays)
+    body = served.client.get(served.layer("/filters/1/positions")).json()
+    plain = {p["image"]: p for p, _ in expected_points(1)}
+    for got in body["points"]:
+        want = plain[got["image"]]
+        x = 1 - want["x"] if got["image"] == 0 else want["x"]
+        assert (got["x"], got["y"]) == pytest.approx((x, want["y"]))
+    head = np.mean([1 - (50 - 8) / 48, (10 - 0) / 64, (32 - 16) / 32])
+    assert body["landmarks"][0] == {
+        "name": "head",
+        "x": pytest.approx(head),
+        "y": pytest.approx(np.mean([(20 - 8) / 48, 30 / 64, (40 - 32) / 32])),
+    }
 
 
 def test_positions_are_cached_with_an_etag(served: Served):

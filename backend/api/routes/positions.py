@@ -5,7 +5,8 @@ Served from published artifacts only: the per-filter statistics (each image's ma
 argmax unit), metrics.json (the units' RF centres p(mu) and, multi-category, c_hat) and the
 evaluated images' boxes and landmarks that the evaluation stores as ``annotations.npz``
 (``partlens.evaluation.annotations``). The frame is the Fig. 6 heat maps'
-(:func:`partlens.metrics.heatmaps.box_frame`).
+(:func:`partlens.metrics.heatmaps.box_frame`), mirrored per image so that every object's head
+lies on the left (:func:`partlens.metrics.heatmaps.facing_mirror`).
 """
 
 from __future__ import annotations
@@ -29,12 +30,15 @@ from backend.api.routes.metrics import load_metrics
 from backend.core.caching import cached_response, json_body
 from backend.schemas import FilterPositionsPublic, LandmarkPosition, PositionPoint
 from partlens.evaluation.schema import LayerMetrics, RunMetrics
-from partlens.metrics.heatmaps import box_frame
+from partlens.metrics.heatmaps import box_frame, facing_mirror
 from partlens.store import RunArtifacts
 
 router = APIRouter(prefix="/runs/{run_id}", tags=["filters"])
 
-FRAME = "object box: x and y from 0 (left/top) to 1 (right/bottom)"
+FRAME = (
+    "object box: x and y from 0 (left/top) to 1 (right/bottom), mirrored where needed so that "
+    "the object's head is on the left"
+)
 
 
 def unit_positions(layer: LayerMetrics, units: np.ndarray) -> np.ndarray:
@@ -85,12 +89,14 @@ def filter_positions(
         return FilterPositionsPublic(frame=FRAME, points=[], landmarks=[])
     indices = arrays["indices"][rows]
     boxes = arrays["bboxes"][rows]
-    points = box_frame(unit_positions(evaluated, stats.image_argmax[filter_index, indices]), boxes)
+    names = [str(name) for name in arrays["landmark_names"]]
+    mirror = facing_mirror(arrays["landmarks"][rows], boxes, names)
+    units = stats.image_argmax[filter_index, indices]
+    points = box_frame(unit_positions(evaluated, units), boxes, mirror)
     scores = stats.image_max[filter_index, indices]
     placed = np.isfinite(points).all(axis=1)
-    landmarks = box_frame(arrays["landmarks"][rows], boxes)[placed]
+    landmarks = box_frame(arrays["landmarks"][rows], boxes, mirror)[placed]
     means: list[LandmarkPosition] = []
-    names = [str(name) for name in arrays["landmark_names"]]
     for k, name in enumerate(names):
         present = np.isfinite(landmarks[:, k]).all(axis=1)
         # CUB lists head, back and tail twice (paper names and raw points): keep the first.

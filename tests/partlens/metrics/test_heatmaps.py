@@ -64,3 +64,24 @@ def test_bad_inputs_raise():
     bad = [np.zeros((4, 4), np.uint8)] * 2
     with pytest.raises(ValueError, match=r"images\[0\]"):
         part_heatmaps(positions, np.array([[0.0, 0, 4, 4]] * 2), np.array([0, 0]), ["cat"], bad)
+
+
+def test_mirrored_images_flip_their_parts_and_their_crop():
+    # Two objects filling a 20 x 20 image, facing opposite ways: a part at the left end of the
+    # first and at the right end of the second is the same part once the second is mirrored.
+    images = [np.zeros((20, 20, 3), np.uint8), np.zeros((20, 20, 3), np.uint8)]
+    images[0][:, :10] = 200
+    images[1][:, 10:] = 200
+    bboxes = np.array([[0.0, 0, 20, 20]] * 2)
+    positions = np.array([[[2.0, 10.0]], [[18.0, 10.0]]])
+    plain = part_heatmaps(positions, bboxes, np.array([0, 0]), ["cat"], images, grid=4, sigma=0)
+    aligned = part_heatmaps(
+        positions, bboxes, np.array([0, 0]), ["cat"], images, mirror=[False, True], grid=4, sigma=0
+    )
+    assert plain.heat[0, 2, 0] == plain.heat[0, 2, 3] == 0.5
+    assert aligned.heat[0, 2, 0] == 1.0
+    # Both crops agree once mirrored: bright on the left end, dark on the right one.
+    assert np.all(aligned.mean_image[0, :, 0] == 200) and np.all(aligned.mean_image[0, :, 3] == 0)
+    assert np.all(plain.mean_image[0] == 100)
+    with pytest.raises(ValueError, match="mirror"):
+        part_heatmaps(positions, bboxes, np.array([0, 0]), ["cat"], mirror=[True])
