@@ -18,6 +18,7 @@ from dash import Dash, Input, Output, dcc, html
 from frontend import urls
 from frontend.api_client import ApiClient, ApiError
 from frontend.client import Api, api_client, install_client
+from frontend.plotly_bundle import serve_plotly_bundle
 from frontend.settings import UISettings
 
 PACKAGE = "frontend"  # Dash names the page modules after it: frontend.pages.<page>
@@ -110,6 +111,7 @@ def create_app(settings: UISettings | None = None, client: Api | None = None) ->
     )
     install_client(app.server, client or ApiClient(settings.api_url))
     app.server.add_url_rule(f"{urls.MEDIA_PREFIX}/<path:api_path>", "media", media)
+    serve_plotly_bundle(app.server, app.config.requests_pathname_prefix)
     app.layout = shell()
     app.clientside_callback(
         COPY_LINK_JS,

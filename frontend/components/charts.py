@@ -23,12 +23,16 @@ CURVES = (
     ("lr", "learning rate"),
 )
 CURVE_COLUMNS = 3
+CURVES_HEIGHT = 440  # px: the training curves' figure
 
 
 def graph(fig: go.Figure, id: str, class_name: str = "chart") -> dcc.Graph:
-    """``fig`` as a Dash graph with the app's modebar settings."""
+    """``fig`` as a Dash graph with the app's modebar settings, as high as the figure from the
+    start (nothing below it moves when plotly has drawn it)."""
     config: Any = theme.GRAPH_CONFIG  # a plain dict: Dash's typed Config is only a TypedDict
-    return dcc.Graph(id=id, figure=fig, config=config, className=class_name)
+    height = fig.layout.height
+    style = {} if height is None else {"height": f"{height}px"}
+    return dcc.Graph(id=id, figure=fig, config=config, className=class_name, style=style)
 
 
 def _series(points: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
@@ -44,7 +48,7 @@ def training_figure(points: list[dict[str, Any]]) -> go.Figure:
     are markers; a run without history yet gets a figure that says so.
     """
     if not points:
-        return theme.empty_figure("no training history yet", height=420)
+        return theme.empty_figure("no training history yet", height=CURVES_HEIGHT)
     rows = -(-len(CURVES) // CURVE_COLUMNS)
     fig = make_subplots(
         rows=rows,
@@ -88,7 +92,7 @@ def training_figure(points: list[dict[str, Any]]) -> go.Figure:
             row=row + 1,
             col=col + 1,
         )
-    fig.update_layout(template=theme.TEMPLATE, height=440, margin={"t": 60})
+    fig.update_layout(template=theme.TEMPLATE, height=CURVES_HEIGHT, margin={"t": 60})
     fig.update_xaxes(title_text="step", row=rows)
     fig.update_annotations(font_size=12)
     return fig

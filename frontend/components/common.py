@@ -96,3 +96,40 @@ def option_pills(
         for value, text in options.items()
     ]
     return html.Div([html.Span(label, className="muted"), *links], className="pills")
+
+
+def part_metrics(metrics: dict[str, Any], layer: str) -> dict[str, Any] | None:
+    """``layer``'s part interpretability in ``metrics``; None when the run has none (a dataset
+    without part masks: :func:`absent_reason` says why) or no such layer."""
+    entry = metrics.get("layers", {}).get(layer) or {}
+    return entry.get("part_interpretability") or None
+
+
+def absent_reason(metrics: dict[str, Any]) -> str:
+    """Why ``metrics`` has no part interpretability, as the API says (a fallback otherwise)."""
+    return str(metrics.get("part_interpretability_absent") or "not measured for this run")
+
+
+def absent_note(metrics: dict[str, Any], what: str, id: str | None = None) -> html.P:
+    """In place of ``what`` (a chart or figure of part interpretability): a dash and why."""
+    note = f"{what}: {NO_VALUE} ({absent_reason(metrics)})"
+    return (
+        html.P(note, className="muted absent")
+        if id is None
+        else html.P(note, className="muted absent", id=id)
+    )
+
+
+def lazy_section(id: str, placeholder: str, min_height_px: int) -> list[Any]:
+    """A section drawn when it scrolls into view (``assets/lazy.js``): until then, the muted
+    ``placeholder`` in a box of its final height (the page does not jump). ``<id>-seen`` turns
+    true then; a callback on it fills ``id``'s children."""
+    watched: dict[str, Any] = {"data-lazy-store": f"{id}-seen"}  # what lazy.js looks for
+    # The placeholder holds the height: what replaces it takes its own.
+    waiting = html.P(
+        placeholder,
+        className="muted lazy-placeholder",
+        style={"minHeight": f"{min_height_px}px"},
+    )
+    box = html.Div(waiting, id=id, className="lazy", **watched)
+    return [box, dcc.Store(id=f"{id}-seen", data=False)]

@@ -12,7 +12,14 @@ from dash import dcc, html
 
 from frontend import urls
 from frontend.components.charts import graph, paired_histogram_figure
-from frontend.components.common import fmt, run_kind
+from frontend.components.common import (
+    NO_VALUE,
+    absent_reason,
+    fmt,
+    lazy_section,
+    part_metrics,
+    run_kind,
+)
 from frontend.components.filter import filter_nav
 from frontend.components.heatmaps import HeatPanel, heat_caption, heatmap_figure, shared_range
 from frontend.components.metrics import top_layer
@@ -23,6 +30,7 @@ PAIR_METRICS = (
     ("part_interpretability", "part interpretability", False),
 )
 IMAGE_SIDE = 224  # px: images large enough to see parts
+CHARTS_ID = "compare-charts"  # the best-part histograms, drawn when scrolled to
 
 
 class Side(NamedTuple):
@@ -34,16 +42,31 @@ class Side(NamedTuple):
 
 
 def _mean(metrics: dict[str, Any], layer: str, key: str) -> float | None:
-    entry = metrics["layers"].get(layer)
-    return None if entry is None else entry.get(key, {}).get("mean")
+    entry = metrics["layers"].get(layer) or {}
+    return (entry.get(key) or {}).get("mean")
+
+
+def absent_notes(sides: tuple[Side, ...], what: str) -> list[html.P]:
+    """For the runs without part interpretability: ``what`` is a dash, and why (one line per
+    reason, naming its runs)."""
+    runs: dict[str, list[str]] = {}
+    for side in sides:
+        layers = side.metrics["layers"]
+        if any(part_metrics(side.metrics, layer) is None for layer in layers):
+            runs.setdefault(absent_reason(side.metrics), []).append(side.run["id"])
+    return [
+        html.P(f"{what} of {' and '.join(ids)}: {NO_VALUE} ({reason})", className="muted absent")
+        for reason, ids in runs.items()
+    ]
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 
 
-def pair_table(left: Side, right: Side) -> html.Table:
-    """Per layer and metric: both runs' values and their ratio (left / right)."""
+def pair_table(left: Side, right: Side) -> html.Div:
+    """Per layer and metric: both runs' values and their ratio (left / right); under it, why
+    part interpretability is a dash for a run that has none."""
     a, b = left.metrics, right.metrics
     rows = [["all", "accuracy ↑", fmt(a.get("accuracy")), fmt(b.get("accuracy")), ""]]
     for layer in a["layers"]:
@@ -52,7 +75,7 @@ def pair_table(left: Side, right: Side) -> html.Table:
             arrow = "↓" if lower else "↑"
             rows.append([layer, f"{label} {arrow}", fmt(va), fmt(vb), fmt(_ratio(va, vb), 2)])
     head = ["layer", "metric", _label(left.run), _label(right.run), "ratio"]
-    return html.Table(
+    table = html.Table(
         [
             html.Thead(html.Tr([html.Th(cell) for cell in head])),
             html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows]),
@@ -60,6 +83,7 @@ def pair_table(left: Side, right: Side) -> html.Table:
         className="metrics comparison",
         id="compare-table",
     )
+    return html.Div([table, *absent_notes((left, right), "part interpretability")])
 
 
 def _label(run: dict[str, Any]) -> str:
@@ -125,14 +149,17 @@ def heatmap_rows(left: Side, right: Side) -> html.Div:
 
 def histograms(left: Side, right: Side) -> html.Div:
     """Both runs' best-part histograms of their top layer, as grouped bars of one chart."""
-    series = {
-        _label(side.run): side.metrics["layers"][top_layer(side.metrics)][
-            "part_interpretability"
-        ].get("best_part_histogram", {})
-        for side in (left, right)
-    }
-    figure = paired_histogram_figure(series, top_layer(left.metrics))
-    return html.Div([html.H3("Best-matching parts"), graph(figure, "part-histograms")])
+    series = {}
+    for side in (left, right):
+        pi = part_metrics(side.metrics, top_layer(side.metrics))
+        if pi is not None:
+            series[_label(side.run)] = pi.get("best_part_histogram", {})
+    absent = absent_notes((left, right), "best-matching parts")
+    shown: list[Any] = absent
+    if series:
+        figure = paired_histogram_figure(series, top_layer(left.metrics))
+        shown = [graph(figure, "part-histograms"), *absent]
+    return html.Div([html.H3("Best-matching parts"), *shown], id="compare-histograms")
 
 
 def same_filter(
@@ -176,7 +203,8 @@ def compare_view(
     layer: str,
     counts: tuple[int, int],
 ) -> html.Div:
-    """The whole compare page; ``counts`` is (filters of ``layer``, images) of the left run."""
+    """The whole compare page; ``counts`` is (filters of ``layer``, images) of the left run.
+    Its best-part histograms (:func:`histograms`) come when scrolled to (:data:`CHARTS_ID`)."""
     left, right = sides
     return html.Div(
         [
@@ -192,7 +220,8 @@ def compare_view(
             pair_table(left, right),
             same_filter(page, sides, layer, counts),
             heatmap_rows(left, right),
-            histograms(left, right),
+            # Below the fold: drawn when scrolled to (the view is complete without it).
+            *lazy_section(CHARTS_ID, "best-matching parts: scroll here", 380),
         ],
         id="compare-view",
     )

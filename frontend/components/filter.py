@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from dash import dcc, html
 
 from frontend import urls
-from frontend.components.common import fmt, not_found, run_kind
+from frontend.components.common import (
+    NO_VALUE,
+    absent_reason,
+    fmt,
+    lazy_section,
+    not_found,
+    part_metrics,
+    run_kind,
+)
+
+CHARTS_ID = "filter-charts"  # the section of the per-part chart and the part positions
 
 
 def bad_address(filter_index: Any, image: Any, overlay: Any) -> html.Div:
@@ -96,7 +106,8 @@ def panel_figure(view: urls.FilterPage) -> html.Figure:
             html.Img(id="filter-panel", className="panel", src=panel.url(), alt="Fig. 4 panel"),
             html.Figcaption(
                 "Fig. 4: the image x, the mask T of the peak unit, the masked map and the "
-                "region S_f the part-interpretability metric scores"
+                "receptive-field region S_f of its strongest units (scored against the part "
+                "masks where the dataset has them)"
             ),
         ]
     )
@@ -112,15 +123,22 @@ def filter_stats(activation: dict[str, Any]) -> html.P:
     )
 
 
-def filter_metrics(layer_metrics: dict[str, Any] | None, f: int) -> html.P:
-    """This filter's share of the paper's metrics; None ``layer_metrics``: not evaluated."""
-    if layer_metrics is None:
+def filter_metrics(metrics: dict[str, Any] | None, layer: str, f: int) -> html.P:
+    """This filter's share of the paper's metrics in ``layer``; None ``metrics``: not
+    evaluated. A run without part interpretability shows a dash and why."""
+    if metrics is None or layer not in metrics["layers"]:
         return html.P("not evaluated yet", id="filter-metrics")
-    pi = layer_metrics["part_interpretability"]
+    layer_metrics = metrics["layers"][layer]
+    pi = part_metrics(metrics, layer)
     instability = layer_metrics["location_instability"]["per_filter"][f]
+    part = (
+        f"part interpretability P_f {NO_VALUE} ({absent_reason(metrics)})"
+        if pi is None
+        else f"part interpretability P_f {fmt(pi['per_filter'][f])} "
+        f"(best part: {pi['best_part'][f] or 'none'})"
+    )
     parts = [
-        f"part interpretability P_f {fmt(pi['per_filter'][f])} "
-        f"(best part: {pi['best_part'][f] or 'none'})",
+        part,
         "location instability " + ("excluded" if instability is None else f"{instability:.3f}"),
     ]
     if "target_category" in layer_metrics:
@@ -149,21 +167,29 @@ def filter_view(
     counts: tuple[int, int],
     activation: dict[str, Any],
     top: list[int],
-    layer_metrics: dict[str, Any] | None,
+    metrics: dict[str, Any] | None,
 ) -> html.Div:
-    """The whole filter view; ``counts`` is (filters in the layer, images), ``top`` the images."""
+    """The whole filter view; ``counts`` is (filters in the layer, images), ``top`` the images,
+    ``metrics`` the run's (None: not evaluated). Its charts come when scrolled to
+    (:data:`CHARTS_ID`)."""
     n_filters, n_images = counts
+    f = view.filter_index
     return html.Div(
         [
             *filter_title(view, run),
             filter_nav(view, n_filters, n_images),
             html.Div([overlay_figure(view), image_figure(view)], className="pair"),
             filter_stats(activation),
-            filter_metrics(layer_metrics, view.filter_index),
+            filter_metrics(metrics, view.layer, f),
             # The panel's RF region needs the evaluation (the API answers 409 before).
-            *([] if layer_metrics is None else [panel_figure(view)]),
+            *([] if metrics is None else [panel_figure(view)]),
+            # Below the fold: drawn when scrolled to (the view is complete without them).
+            *lazy_section(CHARTS_ID, "part association and positions: scroll here", 450),
             html.H3("Top images of this filter"),
             top_images(view, top),
+            dcc.Store(id="filter-view-state", data=asdict(view)),
+            # callback-nav: a click on a part position opens its image without a reload.
+            dcc.Location(id="filter-location", refresh="callback-nav"),
         ],
         id="filter-view",
     )

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from dash import dcc, html
 
 from frontend import urls
-from frontend.components.common import fmt, option_pills
+from frontend.components.common import NO_VALUE, fmt, option_pills
 
 SORT_LABELS: dict[urls.Sort, str] = {
     "filter": "filter index",
@@ -75,17 +75,25 @@ def layer_tabs(page: urls.RunPage, layers: list[str], active: str) -> html.Div:
     return option_pills(page, "layer", {name: name for name in layers}, active, "layer", "grid")
 
 
-def sort_controls(page: urls.RunPage) -> html.Div:
-    """Links choosing the grid's order and direction, and its min-peak threshold."""
-    order = [
-        dcc.Link(
-            label,
-            href=replace(page, sort=key, offset=0).url(),
-            className="pill active" if key == page.sort else "pill",
-            id=f"grid-sort-{key}",
+def _sort_link(page: urls.RunPage, key: urls.Sort, absent: str | None) -> Any:
+    """The link ordering the grid by ``key``; by P_f when the run has none: a dash and why."""
+    label = SORT_LABELS[key]
+    if key == "part_score" and absent is not None:
+        return html.Span(
+            f"{label} {NO_VALUE}", className="pill absent", title=absent, id=f"grid-sort-{key}"
         )
-        for key, label in SORT_LABELS.items()
-    ]
+    return dcc.Link(
+        label,
+        href=replace(page, sort=key, offset=0).url(),
+        className="pill active" if key == page.sort else "pill",
+        id=f"grid-sort-{key}",
+    )
+
+
+def sort_controls(page: urls.RunPage, absent: str | None = None) -> html.Div:
+    """Links choosing the grid's order and direction, and its min-peak threshold; ``absent``:
+    why the run has no P_f to order by (None: it has)."""
+    order = [_sort_link(page, key, absent) for key in SORT_LABELS]
     direction = "descending" if page.desc else "ascending"
     flip = replace(page, desc=not page.desc, offset=0).url()
     return html.Div(
@@ -124,6 +132,13 @@ def filter_controls(page: urls.RunPage, parts: list[str], categories: list[str])
             option_pills(page, "target category", options, page.category, "category", "grid")
         )
     return rows
+
+
+def absent_line(reason: str) -> html.P:
+    """Why the grid offers no order by P_f and no best-part filter."""
+    return html.P(
+        f"P_f and best part: {NO_VALUE} ({reason})", className="muted absent", id="grid-absent"
+    )
 
 
 def pager(page: urls.RunPage, shown: int, total: int) -> html.Div:
@@ -228,19 +243,22 @@ def filter_grid(
     listed: LayerPage,
     sheet: dict[str, Any] | None,
     choices: tuple[list[str], list[str]] = ([], []),
+    absent: str | None = None,
 ) -> html.Div:
     """The layer's grid: tabs, order and filter links, the pager and the tiles.
 
     ``listed`` is the API's page of the layer's filters; ``sheet`` the sheet.json of the
     contact sheet (None: the tiles are images of their own); ``choices`` the (parts,
-    categories) the filter links offer.
+    categories) the filter links offer; ``absent`` why the run has no P_f and best parts
+    (None: it has them).
     """
     shown = len(sheet["filters"]) if sheet is not None else len(listed.items)
     children: list[Any] = [
         html.H3(f"Filters of {layer}"),
         layer_tabs(page, layers, layer),
-        sort_controls(page),
+        sort_controls(page, absent),
         *filter_controls(page, *choices),
+        *([] if absent is None else [absent_line(absent)]),
         pager(page, shown, listed.total),
     ]
     if page.min_peak is not None:

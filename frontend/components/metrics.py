@@ -8,7 +8,14 @@ from dash import dcc, html
 
 from frontend import urls
 from frontend.components.charts import graph, part_histogram_figure, radius_figure
-from frontend.components.common import fmt
+from frontend.components.common import (
+    NO_VALUE,
+    absent_note,
+    absent_reason,
+    fmt,
+    lazy_section,
+    part_metrics,
+)
 from frontend.components.heatmaps import HeatPanel, heat_caption, heatmap_figure, shared_range
 
 METRIC_COLUMNS = (
@@ -30,33 +37,45 @@ def _header(columns: tuple[str, ...]) -> html.Thead:
     return html.Thead(html.Tr([html.Th(column) for column in columns]))
 
 
-def metrics_table(metrics: dict[str, Any]) -> html.Table:
-    """One row per interpretable layer: instability (with its references) and interpretability."""
+def _absent_cell(metrics: dict[str, Any]) -> html.Td:
+    """A table cell of a figure the run has not: a dash, with the reason on hover."""
+    return html.Td(NO_VALUE, title=absent_reason(metrics), className="absent")
+
+
+def metrics_table(metrics: dict[str, Any]) -> html.Div:
+    """One row per interpretable layer: instability (with its references) and interpretability;
+    under it, why part interpretability is a dash when the run has none."""
     rows = []
     for name, layer in metrics["layers"].items():
-        li = layer.get("location_instability", {})
-        pi = layer.get("part_interpretability", {})
-        cells = [
-            name,
-            fmt(li.get("mean")),
-            fmt(li.get("random_reference")),
-            fmt(li.get("oracle_reference")),
-            fmt(pi.get("mean")),
-            fmt(pi.get("rf_radius"), 1),
+        li = layer.get("location_instability") or {}
+        pi = part_metrics(metrics, name)
+        cells: list[Any] = [
+            html.Td(cell)
+            for cell in (
+                name,
+                fmt(li.get("mean")),
+                fmt(li.get("random_reference")),
+                fmt(li.get("oracle_reference")),
+            )
         ]
-        rows.append(html.Tr([html.Td(cell) for cell in cells]))
-    return html.Table([_header(METRIC_COLUMNS), html.Tbody(rows)], className="metrics")
+        if pi is None:
+            cells += [_absent_cell(metrics), _absent_cell(metrics)]
+        else:
+            cells += [html.Td(fmt(pi.get("mean"))), html.Td(fmt(pi.get("rf_radius"), 1))]
+        rows.append(html.Tr(cells))
+    table = html.Table([_header(METRIC_COLUMNS), html.Tbody(rows)], className="metrics")
+    absent = any(part_metrics(metrics, name) is None for name in metrics["layers"])
+    return html.Div([table, absent_note(metrics, "part interpretability")] if absent else table)
 
 
-def part_histogram(metrics: dict[str, Any], layer: str, id: str = "part-histogram") -> dcc.Graph:
-    """How many filters of ``layer`` match each part best (diversity of the learned parts)."""
-    histogram = metrics["layers"][layer]["part_interpretability"].get("best_part_histogram", {})
-    return graph(part_histogram_figure(histogram, layer), id)
+def part_histogram(pi: dict[str, Any], layer: str) -> dcc.Graph:
+    """How many filters of ``layer`` (its part interpretability ``pi``) match each part best:
+    the diversity of the learned parts."""
+    return graph(part_histogram_figure(pi.get("best_part_histogram", {}), layer), "part-histogram")
 
 
-def radius_chart(metrics: dict[str, Any], layer: str) -> dcc.Graph:
-    """How part interpretability moves with the receptive-field radius."""
-    pi = metrics["layers"][layer]["part_interpretability"]
+def radius_chart(pi: dict[str, Any]) -> dcc.Graph:
+    """How part interpretability ``pi`` moves with the receptive-field radius."""
     figure = radius_figure(pi.get("radius_sensitivity", []), pi.get("rf_radius"))
     return graph(figure, "radius-sensitivity")
 
@@ -74,19 +93,36 @@ def heatmap_strip(run_id: str, heats: dict[str, dict[str, Any] | None]) -> html.
         fig = heatmap_figure([HeatPanel(heat, mean, category)], shared_range([heat]))
         chart = graph(fig, f"heatmap-{category}", class_name="chart heat")
         figures.append(html.Figure([chart, html.Figcaption(heat_caption(heat))]))
-    return html.Div(
-        [html.H4("Fig. 6: part positions in the object frame"), html.Div(figures, className="grid")]
+    shown = (
+        html.Div(figures, className="grid")
+        if figures
+        else html.P(f"Fig. 6: {NO_VALUE} (no heat maps in this run's metrics)", className="muted")
     )
+    return html.Div([html.H4("Fig. 6: part positions in the object frame"), shown])
 
 
-def evaluation_section(
-    run_id: str,
-    metrics: dict[str, Any],
-    has_twin: bool,
-    heats: dict[str, dict[str, Any] | None],
-) -> html.Div:
-    """Everything the run view shows about an evaluated run (``heats``: its Fig. 6 numbers)."""
+CHARTS_ID = "run-view-charts"  # the evaluation's charts, drawn when scrolled to
+
+
+def evaluation_charts(
+    run_id: str, metrics: dict[str, Any], heats: dict[str, dict[str, Any] | None]
+) -> list[Any]:
+    """The evaluation's charts: best parts, RF-radius sensitivity, Fig. 6 (``heats``: its
+    numbers per category)."""
     top = top_layer(metrics)
+    pi = part_metrics(metrics, top)
+    if pi is None:  # one reason for both charts, not the same one twice
+        charts: Any = absent_note(
+            metrics, "best-matching parts and RF-radius sensitivity", "part-charts"
+        )
+    else:
+        charts = html.Div([part_histogram(pi, top), radius_chart(pi)], className="charts")
+    return [charts, heatmap_strip(run_id, heats)]
+
+
+def evaluation_section(run_id: str, metrics: dict[str, Any], has_twin: bool) -> html.Div:
+    """Everything the run view shows about an evaluated run; its charts
+    (:func:`evaluation_charts`) come when scrolled to (:data:`CHARTS_ID`)."""
     children: list[Any] = [
         html.H3("Evaluation"),
         html.P(
@@ -101,8 +137,6 @@ def evaluation_section(
         children.append(html.P([dcc.Link("Compare with its twin", href=compare), " · ", probe]))
     else:
         children.append(html.P(probe))
-    children += [
-        html.Div([part_histogram(metrics, top), radius_chart(metrics, top)], className="charts"),
-        heatmap_strip(run_id, heats),
-    ]
+    # Below the fold: the page is complete without them.
+    children += lazy_section(CHARTS_ID, "best parts, RF radius and Fig. 6: scroll here", 720)
     return html.Div(children, id="evaluation")

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from frontend import urls
-from frontend.components.charts import graph
+from frontend.components.charts import CURVES_HEIGHT, graph
 from frontend.components.common import fmt_duration, fmt_or_blank, progress_bar, run_kind
 
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -39,7 +39,12 @@ def run_page(page: urls.RunPage, sections: Sections) -> html.Div:
             html.Div(
                 [
                     html.H3("Training"),
-                    graph(sections.curves, "run-view-curves"),
+                    # Its height from the start: Dash draws the graph only once its code has
+                    # loaded, and the charts below must not seem in view meanwhile.
+                    html.Div(
+                        graph(sections.curves, "run-view-curves"),
+                        style={"minHeight": f"{CURVES_HEIGHT + 2}px"},
+                    ),
                     html.Details(
                         [
                             html.Summary("Run log"),

@@ -11,7 +11,7 @@ from frontend import urls
 from frontend.api_client import ApiError
 from frontend.client import api_client
 from frontend.components.common import error_box, not_found
-from frontend.components.compare import Side, choose_other, compare_view
+from frontend.components.compare import CHARTS_ID, Side, choose_other, compare_view, histograms
 from frontend.components.heatmaps import fetch_heats
 from frontend.components.metrics import top_layer
 
@@ -67,6 +67,27 @@ def layout(run_id: str | None = None, **query: Any) -> html.Div:
             return not_found(exc.message)
         return error_box(exc.message, id="compare-error")
     return compare_view(page, (left, right), listed_runs(), layer, counts)
+
+
+@callback(
+    Output(CHARTS_ID, "children"),
+    Input(f"{CHARTS_ID}-seen", "data"),
+    State("compare-view-state", "data"),
+    prevent_initial_call=True,
+)
+def draw_charts(seen: bool, state: dict[str, Any]) -> Any:
+    """The best-part histograms of both runs, scrolled into view."""
+    if not seen:
+        return no_update
+    api = api_client()
+    try:
+        sides = [
+            Side(api.get_json(urls.api_run(run_id)), api.get_json(urls.api_metrics(run_id)), {})
+            for run_id in (state["run_id"], state["other"])
+        ]
+    except ApiError as exc:
+        return error_box(exc.message)
+    return histograms(*sides)
 
 
 @callback(

@@ -6,13 +6,13 @@ from dataclasses import replace
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from frontend import theme, urls
 from frontend.api_client import ApiError
 from frontend.client import api_client
 from frontend.components.charts import training_figure
-from frontend.components.common import error_box, not_found
+from frontend.components.common import absent_reason, error_box, not_found, part_metrics
 from frontend.components.grid import (
     LayerPage,
     filter_grid,
@@ -23,7 +23,7 @@ from frontend.components.grid import (
     uses_sheet,
 )
 from frontend.components.heatmaps import fetch_heats
-from frontend.components.metrics import evaluation_section
+from frontend.components.metrics import CHARTS_ID, evaluation_charts, evaluation_section
 from frontend.components.run import FINISHED, Sections, run_page, run_status
 
 # After the compare and filter pages, whose templates this one's would match too.
@@ -73,7 +73,26 @@ def grid_choices(metrics: dict[str, Any] | None, layer: str) -> tuple[list[str],
         return [], []
     entry = metrics["layers"][layer]
     categories = list(metrics.get("categories", [])) if "target_category" in entry else []
-    return list(entry["part_interpretability"].get("parts", [])), categories
+    parts = part_metrics(metrics, layer) or {}
+    return list(parts.get("parts", [])), categories
+
+
+def absent_part_scores(metrics: dict[str, Any] | None, layer: str) -> str | None:
+    """Why the grid cannot order by P_f or keep a best part: None when it can (or the run is
+    not evaluated, when the API's list says so itself)."""
+    if metrics is None or layer not in metrics["layers"] or part_metrics(metrics, layer):
+        return None
+    return absent_reason(metrics)
+
+
+def grid_error(page: urls.RunPage, message: str) -> html.Div:
+    """Why the grid cannot be shown (e.g. an order the run has no scores for), with the way
+    back to the grid in its default order (the layer kept)."""
+    plain = urls.RunPage(page.run_id, page.layer)
+    back: list[Any] = []
+    if plain != page:
+        back = [dcc.Link("show the grid by filter index", href=plain.url(), id="grid-reset")]
+    return html.Div([html.P(message, className="error", id="grid-error"), *back])
 
 
 def filters_section(page: urls.RunPage, metrics: dict[str, Any] | None = None) -> Any:
@@ -89,20 +108,20 @@ def filters_section(page: urls.RunPage, metrics: dict[str, Any] | None = None) -
             image = sheet_of(page, shown, listed.total)
             sheet = api.get_json(urls.api_layer(page.run_id, shown, "sheet.json"), **image.params())
     except ApiError as exc:
-        return html.P(exc.message)
-    return filter_grid(page, layers, shown, listed, sheet, grid_choices(metrics, shown))
+        return grid_error(page, exc.message)
+    choices = grid_choices(metrics, shown)
+    return filter_grid(
+        page, layers, shown, listed, sheet, choices, absent_part_scores(metrics, shown)
+    )
 
 
 def evaluation(run: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
     """The evaluation section of a finished run, and its metrics (None when they fail)."""
-    api = api_client()
     try:
-        metrics = api.get_json(urls.api_metrics(run["id"]))
+        metrics = api_client().get_json(urls.api_metrics(run["id"]))
     except ApiError as exc:
         return html.P(exc.message), None
-    heats = fetch_heats(api, run["id"], list(metrics.get("heatmaps", {})))
-    has_twin = run["twin_id"] is not None
-    return evaluation_section(run["id"], metrics, has_twin, heats), metrics
+    return evaluation_section(run["id"], metrics, run["twin_id"] is not None), metrics
 
 
 def training(run_id: str) -> tuple[list[dict[str, Any]], str]:
@@ -153,6 +172,26 @@ def run_sections(page: urls.RunPage) -> Sections:
 def refresh(_n: int | None, state: dict[str, Any]) -> Sections:
     """Every tick until the run is finished: the page's sections afresh."""
     return run_sections(urls.RunPage(**state))
+
+
+@callback(
+    Output(CHARTS_ID, "children"),
+    Input(f"{CHARTS_ID}-seen", "data"),
+    State("run-view-id", "data"),
+    prevent_initial_call=True,
+)
+def draw_charts(seen: bool, state: dict[str, Any]) -> Any:
+    """The evaluation's charts scrolled into view: best parts, RF radius, Fig. 6."""
+    if not seen:
+        return no_update
+    api = api_client()
+    run_id = state["run_id"]
+    try:
+        metrics = api.get_json(urls.api_metrics(run_id))
+    except ApiError as exc:
+        return html.P(exc.message)
+    heats = fetch_heats(api, run_id, list(metrics.get("heatmaps", {})))
+    return evaluation_charts(run_id, metrics, heats)
 
 
 @callback(

@@ -51,3 +51,13 @@ def render(fake_api: FakeApi) -> Callable[[str], Any]:
         return found["layout"](**(variables or {}), **query)
 
     return render_url
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """A fresh headless Chromium (a new browser context) for a browser test."""
+    from tests.frontend.browser import new_browser  # selenium: only for the browser tests
+
+    driver = new_browser()
+    yield driver
+    driver.quit()

@@ -191,6 +191,10 @@ def layer_metrics_answer(n_filters: int) -> dict[str, Any]:
             "rf_radius": 12.5,
             "parts": ["head", "torso"],
             "per_filter": [0.3 + f / 10 for f in range(n_filters)],
+            "per_filter_part": [
+                [0.3 + f / 10, None] if f % 2 == 0 else [0.3 + f / 10, 0.1]
+                for f in range(n_filters)
+            ],
             "best_part": ["head" if f % 2 else "torso" for f in range(n_filters)],
             "best_part_histogram": {"torso": 3, "head": 1},
             "radius_sensitivity": [{"radius": 16, "mean": 0.6}, {"radius": 8, "mean": 0.4}],
@@ -202,9 +206,36 @@ def metrics_answer() -> dict[str, Any]:
     """``GET /runs/<id>/metrics`` of an evaluated run, with a bird heat map."""
     return {
         "accuracy": 0.9,
+        "evaluation": {"iou_threshold": 0.2},
         "top_layer": "conv_top",
         "layers": {"conv_added": layer_metrics_answer(4), "conv_top": layer_metrics_answer(6)},
         "heatmaps": {"bird": "heatmaps/bird.png"},
+        "part_interpretability_absent": None,
+    }
+
+
+LANDMARKS_ONLY = "CUB-200 annotates landmarks, not part masks: no region to score"
+
+
+def landmark_metrics_answer() -> dict[str, Any]:
+    """``GET /runs/<id>/metrics`` of a run on a landmark-only dataset (CUB): every layer's
+    part interpretability null, and the reason."""
+    metrics = metrics_answer()
+    for layer in metrics["layers"].values():
+        layer["part_interpretability"] = None
+    return metrics | {"part_interpretability_absent": LANDMARKS_ONLY}
+
+
+def positions_answer() -> dict[str, Any]:
+    """``GET .../filters/<f>/positions``: three images' part positions and two landmarks."""
+    return {
+        "frame": "object box",
+        "points": [
+            {"image": 5, "x": 0.25, "y": 0.2, "score": 2.0},
+            {"image": 0, "x": 0.3, "y": 0.25, "score": 1.0},
+            {"image": 9, "x": 0.8, "y": 0.9, "score": 0.5},
+        ],
+        "landmarks": [{"name": "beak", "x": 0.2, "y": 0.2}, {"name": "tail", "x": 0.9, "y": 0.7}],
     }
 
 

@@ -2,120 +2,38 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.frontend.browser import (
+    SETTLED_JS,
+    new_browser,
+    open_filter_view,
+    page_state,
+    scroll_to,
+    shot,
+    wait_for,
+)
 from tests.support import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-# A folder to save a full-page screenshot of each page the tests check (to look at them).
-SHOTS = os.environ.get("PARTLENS_UI_SHOTS")
-# Whether the page is done: every image loaded and no Dash callback pending.
-SETTLED_JS = (
-    "return [...document.images].every(i => i.complete && i.naturalWidth > 0)"
-    " && !document.querySelector('[data-dash-is-loading]');"
-)
-
-
-def wait_for(driver: webdriver.Chrome, timeout_s: float) -> WebDriverWait:
-    """A wait that retries when Dash re-renders the element it is reading (a stale reference)."""
-    return WebDriverWait(driver, timeout_s, ignored_exceptions=[StaleElementReferenceException])
-
-
-def new_browser() -> webdriver.Chrome:
-    """A fresh headless Chromium with its own empty profile (a new browser context)."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1200,900",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='partlens-chromium-')}",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-
-
-def shot(driver: webdriver.Chrome, name: str) -> None:
-    """Save the whole page as ``<SHOTS>/<name>.png`` once it is settled (without SHOTS: no-op)."""
-    if not SHOTS:
-        return
-    wait_for(driver, 30).until(lambda d: d.execute_script(SETTLED_JS))
-    size = driver.get_window_size()
-    height = driver.execute_script("return document.documentElement.scrollHeight;")
-    driver.set_window_size(size["width"], min(height + 100, 5000))
-    Path(SHOTS).mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(Path(SHOTS) / f"{name}.png"))
-    driver.set_window_size(size["width"], size["height"])
-
-
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    driver = new_browser()
-    yield driver
-    driver.quit()
-
-
-def page_state(driver: webdriver.Chrome) -> str:
-    """What the page shows now: its address and the start of its text (for a failure message)."""
-    text = driver.execute_script("return document.body ? document.body.innerText : '';")
-    return f"at {driver.current_url}:\n{str(text)[:2000]}"
-
-
-def _filter_view(driver: webdriver.Chrome, url: str) -> dict[str, str]:
-    driver.get(url)
-    # A first page on a cold, busy server (CI: 2 cores shared with the worker) can take a while.
-    wait = wait_for(driver, 90)
-    try:
-        img = wait.until(lambda d: d.find_element(By.ID, "filter-overlay"))
-        wait.until(
-            lambda d: d.execute_script(
-                "const i = arguments[0]; return i.complete && i.naturalWidth > 0;", img
-            )
-        )
-    except TimeoutException:
-        pytest.fail(f"the filter view never showed its overlay; the page {page_state(driver)}")
-    return {
-        "src": img.get_attribute("src"),
-        "width": str(driver.execute_script("return arguments[0].naturalWidth;", img)),
-        "title": driver.find_element(By.TAG_NAME, "h2").text,
-        "stats": driver.find_element(By.ID, "filter-stats").text,
-    }
 
 
 def test_filter_view_url_is_shareable(redis_stack: Stack, tiny_run: dict, browser):
     features = httpx.get(f"{redis_stack.api_url}/runs/{tiny_run['id']}/features").json()
     layer = features["layers"][-1]["name"]
     url = f"{redis_stack.ui_url}/runs/{tiny_run['id']}/layers/{layer}/filters/2?image=5"
-    first = _filter_view(browser, url)
+    first = open_filter_view(browser, url)
     assert first["title"] == f"Filter 2 of {layer}"
     assert first["src"].endswith("/filters/2/overlay.png?image=5&mode=heat")
     assert first["width"] == "64"
     other = new_browser()
     try:
-        assert _filter_view(other, url) == first
+        assert open_filter_view(other, url) == first
     finally:
         other.quit()
 
@@ -187,10 +105,10 @@ def test_compare_page_and_rf_overlay_link(redis_stack: Stack, tiny_run: dict, br
     )
     shot(browser, "compare")
     url = f"{redis_stack.ui_url}/runs/{tiny_run['id']}/layers/conv_added/filters/1?image=2"
-    _filter_view(browser, url)
+    open_filter_view(browser, url)
     browser.find_element(By.LINK_TEXT, "receptive fields").click()
     wait.until(lambda d: "overlay=rf" in d.current_url)
-    rf = _filter_view(browser, browser.current_url)
+    rf = open_filter_view(browser, browser.current_url)
     assert rf["src"].endswith("/filters/1/overlay.png?image=2&mode=rf")
     assert "part interpretability P_f" in browser.find_element(By.ID, "filter-metrics").text
 
@@ -218,6 +136,7 @@ def test_run_page_draws_training_curves_and_metric_charts(
     history = httpx.get(f"{redis_stack.api_url}/runs/{tiny_run['id']}/history", timeout=30)
     steps = sum(1 for p in history.json()["points"] if p["kind"] == "step")
     assert len(points) == 12 and points[0] == steps > 0  # 6 panels: steps and epoch means
+    scroll_to(browser, "run-view-charts")  # drawn once scrolled to
     bars = wait.until(
         lambda d: d.execute_script(
             "const g = document.querySelector('#part-histogram .js-plotly-plot');"
@@ -284,7 +203,7 @@ def test_filter_view_steps_to_neighbours_and_shows_the_panel(
     redis_stack: Stack, tiny_run: dict, browser
 ):
     url = f"{redis_stack.ui_url}/runs/{tiny_run['id']}/layers/conv_top/filters/2?image=5"
-    _filter_view(browser, url)
+    open_filter_view(browser, url)
     hrefs = {
         name: browser.find_element(By.LINK_TEXT, name).get_attribute("href")
         for name in ("< filter", "filter >", "< image", "image >")

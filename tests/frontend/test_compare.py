@@ -142,7 +142,12 @@ def test_unknown_runs_and_api_errors(fake_api, page):
 
 def test_best_parts_of_both_runs_are_grouped_bars(fake_api, page):
     _pair(fake_api)
-    fig = by_id(page("compare").layout(run_id="abc"), "part-histograms").figure
+    view = page("compare").layout(run_id="abc")
+    # Below the fold, the histograms come when scrolled to.
+    assert text(by_id(view, "compare-charts")) == "best-matching parts: scroll here"
+    state = by_id(view, "compare-view-state").data
+    assert page("compare").draw_charts(False, state) is no_update
+    fig = by_id(page("compare").draw_charts(True, state), "part-histograms").figure
     assert [trace.name for trace in fig.data] == ["abc (interpretable)", "xyz (ordinary)"]
     assert list(fig.data[0].x) == ["legs", "torso", "head"]  # by the count of both runs
     assert [list(trace.y) for trace in fig.data] == [[0, 3, 1], [6, 0, 0]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import html
+from dash import html, no_update
 
 from frontend import urls
 from frontend.api_client import ApiError
@@ -54,6 +54,11 @@ def _evaluated_run(fake_api) -> None:
 
 def _sections(page, **state):
     return page("run_view").refresh(1, STATE | state)
+
+
+def _charts(page, **state):
+    """The evaluation's charts, drawn as when scrolled into view."""
+    return html.Div(page("run_view").draw_charts(True, STATE | state))
 
 
 def test_run_layout_arrives_whole_and_refreshes_only_an_unfinished_run(fake_api, page):
@@ -154,12 +159,20 @@ def test_succeeded_run_shows_evaluation_charts(fake_api, page):
         "Compare with its twin": "/runs/abc/compare",
         "Probe your own image": "/runs/abc/probe",
     }
-    assert image_sources(evaluation) == ["/media/runs/abc/heatmaps/bird.png"]
     metric_rows = [[text(td) for td in tr.children] for tr in of_type(evaluation, html.Tr)]
     assert metric_rows[1] == ["conv_added", "0.123", "0.250", "0.050", "0.500", "12.5"]
-    histogram = by_id(evaluation, "part-histogram").figure
+    # The charts below the fold come when scrolled to, not with the page.
+    assert text(by_id(evaluation, "run-view-charts")) == (
+        "best parts, RF radius and Fig. 6: scroll here"
+    )
+    assert by_id(evaluation, "run-view-charts-seen").data is False
+    assert "/runs/abc/heatmaps/bird.json" not in fake_api.paths()
+    assert page("run_view").draw_charts(False, STATE) is no_update
+    charts = _charts(page)
+    assert image_sources(charts) == ["/media/runs/abc/heatmaps/bird.png"]
+    histogram = by_id(charts, "part-histogram").figure
     assert (list(histogram.data[0].x), list(histogram.data[0].y)) == (["torso", "head"], [3, 1])
-    radius = by_id(evaluation, "radius-sensitivity").figure
+    radius = by_id(charts, "radius-sensitivity").figure
     assert (list(radius.data[0].x), list(radius.data[0].y)) == ([8, 16], [0.4, 0.6])
     assert radius.layout.shapes[0].x0 == 12.5  # the radius the metric uses
 
@@ -251,7 +264,7 @@ def test_heat_maps_are_plotly_figures_over_the_mean_object(fake_api, page):
         "points": 4,
         "images": 2,
     }
-    evaluation = _sections(page)[3]
+    evaluation = _charts(page)
     fig = by_id(evaluation, "heatmap-bird").figure
     assert [list(row) for row in fig.data[0].z] == heat
     assert fig.layout.coloraxis.cmax == 3.0
