@@ -11,6 +11,8 @@ accuracy. Both twins use the same data, seed and budget, one after the other.
 ``--modes plain,cached`` (the default) trains both twins once with every sample generated anew
 each epoch (``cache_samples=False``, the loop before the sample cache) and once with the cache
 (``partlens.training.sample_cache``), and prints the images/s of each and their ratio.
+``--compile`` trains with ``TrainConfig.compile`` (the filter loss under ``torch.compile``; its
+compile time is part of the interpretable twin's wall time).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=None, help="tiny only")
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--modes", default="plain,cached", help="plain and/or cached, in order")
+    parser.add_argument("--compile", action="store_true", help="TrainConfig.compile")
     parser.add_argument(
         "--demo", action="store_true", help="make demo's setup: 96 px, width 64, lr 0.01 -> 0.001"
     )
@@ -96,6 +99,7 @@ def main() -> None:
             device=str(device),
             num_workers=args.workers,
             cache_samples=mode == "cached",
+            compile=args.compile,
             **extra,
         )
         for interpretable in (False, True):

@@ -242,6 +242,14 @@ def train(
     ] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     max_steps: Annotated[int | None, typer.Option()] = None,
+    compile_model: Annotated[
+        bool,
+        typer.Option(
+            "--compile",
+            help="torch.compile the forward pass and the filter loss (long runs; see "
+            "docs/filter-loss.md).",
+        ),
+    ] = False,
     name: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Train one run in this process (it is recorded and shows up in the UI)."""
@@ -273,6 +281,8 @@ def train(
     body["interpretable"] = interpretable
     if from_scratch:
         body["from_scratch"] = True
+    if compile_model:
+        body["compile"] = True
     body["dataset"] = {k: v for k, v in spec.items() if v is not None}
     config = launch_config(body, preset)
     settings = get_settings()

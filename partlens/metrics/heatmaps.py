@@ -85,7 +85,9 @@ def part_heatmaps(
 
     has_box = _has_box(boxes)
     counts = np.zeros((num_categories, grid, grid))
-    flips = np.zeros(n, dtype=bool) if mirror is None else as_array("mirror", mirror, 1, kind="bool")
+    flips = (
+        np.zeros(n, dtype=bool) if mirror is None else as_array("mirror", mirror, 1, kind="bool")
+    )
     check_same("mirror", len(flips), "positions", n, "number of images N")
     relative = box_frame(pos, boxes, flips)
     inside = np.isfinite(relative).all(axis=2) & ((relative >= 0) & (relative < 1)).all(axis=2)

@@ -28,12 +28,21 @@ BETA_MOMENTUM = 0.1
 def _grid(n_h: int, n_w: int, device: torch.device, *, normalised: bool) -> tuple[Tensor, Tensor]:
     """Row and column coordinate of every position (row-major), in units or in [-1, 1]."""
     if normalised:
-        rows = torch.linspace(-1.0, 1.0, n_h, device=device) if n_h > 1 else torch.zeros(1)
-        cols = torch.linspace(-1.0, 1.0, n_w, device=device) if n_w > 1 else torch.zeros(1)
+        # Made on the device: a host tensor moved there would be a blocking copy every step.
+        rows = (
+            torch.linspace(-1.0, 1.0, n_h, device=device)
+            if n_h > 1
+            else torch.zeros(1, device=device)
+        )
+        cols = (
+            torch.linspace(-1.0, 1.0, n_w, device=device)
+            if n_w > 1
+            else torch.zeros(1, device=device)
+        )
     else:
         rows = torch.arange(n_h, device=device, dtype=torch.float32)
         cols = torch.arange(n_w, device=device, dtype=torch.float32)
-    return rows.to(device).repeat_interleave(n_w), cols.to(device).repeat(n_h)
+    return rows.repeat_interleave(n_w), cols.repeat(n_h)
 
 
 def part_positions(x: Tensor, position: str = "argmax") -> Tensor:
@@ -87,8 +96,12 @@ class PartMask(nn.Module):
         key = (n_h, n_w, str(device))
         if key not in self._shape_cache:
             shapes = template_shapes(n_h, n_w, beta=self.beta, norm=self.norm)
-            positive = shapes.reshape(n_h * n_w, n_h * n_w).clamp_min(0.0)
-            self._shape_cache[key] = positive.to(device)
+            positive = shapes.reshape(n_h * n_w, n_h * n_w).clamp_min(0.0).to(device)
+            if torch.compiler.is_compiling():
+                # A constant of the graph: filling the cache from inside it would fail the
+                # graph's guard on the cache and recompile it at the next call.
+                return positive
+            self._shape_cache[key] = positive
         return self._shape_cache[key]
 
     def _adaptive_beta_mask(self, x: Tensor, mu: Tensor) -> Tensor:

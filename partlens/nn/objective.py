@@ -107,7 +107,11 @@ class FilterObjective(nn.Module):
         key = (n_h, n_w, str(device))
         if key not in self._template_cache:
             T, prior = templates(n_h, n_w, beta=self.beta, norm=self.norm)
-            self._template_cache[key] = (T.reshape(T.shape[0], -1).to(device), prior.to(device))
+            value = (T.reshape(T.shape[0], -1).to(device), prior.to(device))
+            if torch.compiler.is_compiling():
+                # Constants of the graph (see PartMask._shapes: caching here would recompile).
+                return value
+            self._template_cache[key] = value
         return self._template_cache[key]
 
     def target_categories(self) -> Tensor:
@@ -142,7 +146,9 @@ class FilterObjective(nn.Module):
     def _check_labels(self, labels: Tensor) -> None:
         # Checked where it costs no device sync (CPU); on CUDA the task loss's own check
         # catches a label outside the classes. Single-category labels: the task loss checks.
-        if self.num_classes == 1 or labels.device.type != "cpu":
+        # Under torch.compile the branch would split the graph; the training step checks its
+        # labels on the CPU before (partlens.training.step.check_labels).
+        if self.num_classes == 1 or labels.device.type != "cpu" or torch.compiler.is_compiling():
             return
         outside = (labels < 0) | (labels >= self.num_classes)
         if bool(outside.any()):

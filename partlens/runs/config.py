@@ -106,6 +106,12 @@ class RunConfig(BaseModel):
         description="CUDA: deterministic kernels only (slower; CPU training is deterministic "
         "for a seed and thread count either way).",
     )
+    compile: bool = Field(
+        default=False,
+        description="torch.compile the forward pass and the filter loss (about 10 % faster CPU "
+        "steps after a compile of up to a minute, so for long runs only; not bit-identical to "
+        "eager; falls back to eager with a warning when compiling fails).",
+    )
 
     @field_validator("arch")
     @classmethod
@@ -242,4 +248,5 @@ def train_config(
         device=device,
         max_steps=config["max_steps"],
         deterministic=config.get("deterministic", False),
+        compile=config.get("compile", False),
     )

@@ -11,178 +11,69 @@ weights as an uninterrupted one. On CUDA: bf16 autocast and channels_last, and
 The filter-loss weight follows the paper, ``lambda = filter_loss_weight * mean max x / t`` in
 epoch t (or the variant's own rule, see :class:`partlens.nn.FilterLossVariant`); unset, it is the
 variant's ``default_weight``. The measurements behind the defaults are in ``docs/filter-loss.md``.
+
+This module is the epoch loop with its checkpoints and resumption; one step of Eq. 3 is
+:mod:`partlens.training.step`, what callbacks receive :mod:`partlens.training.progress`, the
+hyper-parameters :mod:`partlens.training.config` (all re-exported here).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from partlens.data import collate_samples
 from partlens.models import PartModel, load_model, save_checkpoint
-from partlens.nn import DEFAULT_FILTER_LOSS, FILTER_LOSS_VARIANTS, filter_loss_variant
+from partlens.training.compiled import CompiledModel
+from partlens.training.config import MULTI_LOSSES, TASKS, TrainConfig, resolve_device
 from partlens.training.determinism import deterministic_kernels
+from partlens.training.progress import (
+    StepReporter,
+    TrainCallback,
+    TrainProgress,
+    TrainResult,
+    call_hooks,
+)
 from partlens.training.sample_cache import cache_training_samples
 from partlens.training.state import (
     has_training_state,
     restore_training_state,
     save_training_state,
 )
-
-TASKS = ("single", "multi")
-MULTI_LOSSES = ("softmax", "logistic")
+from partlens.training.step import (
+    StepValues,
+    TrainingDiverged,
+    accuracy,
+    filter_lambda,
+    task_loss,
+    train_step,
+)
 
 __all__ = [
+    "MULTI_LOSSES",
+    "TASKS",
+    "StepValues",
     "TrainCallback",
     "TrainConfig",
     "TrainProgress",
     "TrainResult",
+    "TrainingDiverged",
+    "accuracy",
+    "epoch_batches",
     "load_model",
+    "resolve_device",
     "save_checkpoint",
+    "task_loss",
     "train",
     "train_step",
 ]
-
-
-@dataclass
-class TrainConfig:
-    """Hyper-parameters of :func:`train` (lambda: ``filter_loss_weight``, see module doc).
-
-    ``cache_samples`` keeps each generated training sample for the next epochs (the same
-    batches and flips, so the same weights; see :mod:`partlens.training.sample_cache`).
-    """
-
-    epochs: int = 10
-    batch_size: int = 32
-    lr: float = 0.01
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    task: str = "single"
-    multi_loss: str = "softmax"
-    filter_loss: str = DEFAULT_FILTER_LOSS
-    filter_loss_weight: float | None = None
-    lr_final: float | None = None
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = True
-    channels_last: bool = True
-    max_steps: int | None = None
-    checkpoint_every: int | None = None
-    checkpoint_every_s: float | None = None
-    num_workers: int = 0
-    deterministic: bool = False
-    cache_samples: bool = True
-
-    def __post_init__(self) -> None:
-        checks = [
-            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
-            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
-            (self.lr > 0, f"lr must be positive, got {self.lr}"),
-            (self.task in TASKS, f"task must be one of {TASKS}, got {self.task!r}"),
-            (
-                self.multi_loss in MULTI_LOSSES,
-                f"multi_loss must be one of {MULTI_LOSSES}, got {self.multi_loss!r}",
-            ),
-            (
-                self.filter_loss in FILTER_LOSS_VARIANTS,
-                f"filter_loss must be one of {FILTER_LOSS_VARIANTS.names()}, "
-                f"got {self.filter_loss!r}",
-            ),
-            (
-                self.filter_loss_weight is None or self.filter_loss_weight >= 0,
-                "filter_loss_weight must be >= 0 or None",
-            ),
-            (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1 or None"),
-            (
-                self.checkpoint_every is None or self.checkpoint_every >= 1,
-                "checkpoint_every must be >= 1 or None",
-            ),
-            (
-                self.checkpoint_every_s is None or self.checkpoint_every_s > 0,
-                "checkpoint_every_s must be positive or None",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
-
-
-@dataclass
-class TrainProgress:
-    """Progress after a step (values of that step) or an epoch (means over the epoch)."""
-
-    epoch: int
-    epochs: int
-    step: int
-    steps_total: int
-    task_loss: float
-    filter_loss: float
-    accuracy: float
-    images_per_s: float
-    filter_lambda: float = 0.0
-    lr: float = 0.0
-
-
-class TrainCallback:
-    """Hooks of :func:`train`; override any. Duck-typed objects with some of them work too."""
-
-    def on_step(self, progress: TrainProgress) -> None:
-        """Called after every optimisation step."""
-
-    def on_epoch_end(self, progress: TrainProgress) -> None:
-        """Called after every completed epoch with the epoch's means."""
-
-    def should_stop(self) -> bool:
-        """Return True to cancel: the loop checkpoints (if it can) and returns."""
-        return False
-
-
-@dataclass
-class TrainResult:
-    """What :func:`train` did: ``cancelled`` tells whether a callback stopped it."""
-
-    model: PartModel
-    cancelled: bool
-    steps: int
-    epochs_completed: int
-    history: list[TrainProgress] = field(default_factory=list)
-
-
-def resolve_device(name: str) -> torch.device:
-    """``"auto"`` picks CUDA when available, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} requested but CUDA is not available")
-    return device
-
-
-def task_loss(logits: Tensor, labels: Tensor, task: str, multi_loss: str) -> Tensor:
-    """The task loss L(y_hat, y*): logistic (single), softmax or per-class logistic (multi)."""
-    if task == "single":
-        if bool(((labels != 0) & (labels != 1)).any()):
-            raise ValueError("single-category labels must be 0 (negative) or 1 (positive)")
-        return F.binary_cross_entropy_with_logits(logits[:, 0], labels.float())
-    if multi_loss == "softmax":
-        return F.cross_entropy(logits, labels)
-    targets = F.one_hot(labels, logits.shape[1]).float()
-    return F.binary_cross_entropy_with_logits(logits, targets)
-
-
-def accuracy(logits: Tensor, labels: Tensor, task: str) -> Tensor:
-    """Share of correct predictions (single: logit > 0 means positive)."""
-    predicted = (logits[:, 0] > 0).long() if task == "single" else logits.argmax(dim=1)
-    return (predicted == labels).float().mean()
 
 
 def epoch_batches(size: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
@@ -192,20 +83,11 @@ def epoch_batches(size: int, batch_size: int, seed: int, epoch: int) -> list[lis
     return [order[i : i + batch_size] for i in range(0, size, batch_size)]
 
 
-def _call(callbacks: Sequence[Any], hook: str, *args: Any) -> list[Any]:
-    return [getattr(cb, hook)(*args) for cb in callbacks if hasattr(cb, hook)]
-
-
 def _epoch_lr(config: TrainConfig, epoch: int) -> float:
     if config.lr_final is None or config.epochs == 1:
         return config.lr
     # Geometric decay from lr to lr_final, as the official code's 1e-4 -> 1e-5 schedule.
     return config.lr * (config.lr_final / config.lr) ** ((epoch - 1) / (config.epochs - 1))
-
-
-def _filter_lambda(model: PartModel, config: TrainConfig, epoch: int) -> float | Tensor:
-    variant = filter_loss_variant(config.filter_loss)
-    return variant.filter_lambda(config.filter_loss_weight, model.mean_max_activation(), epoch)
 
 
 def _check_model(model: PartModel, config: TrainConfig) -> None:
@@ -237,6 +119,7 @@ class _Loop:
         self.device = resolve_device(config.device)
         if model.interpretable:
             model.configure_filter_loss(config.filter_loss)
+        self.compiled = CompiledModel(model) if config.compile else None
         torch.manual_seed(config.seed)
         model.to(self.device)
         if self.device.type == "cuda" and config.channels_last:
@@ -263,10 +146,16 @@ class _Loop:
         self.result = TrainResult(
             model, cancelled=False, steps=self.step, epochs_completed=self.epoch - 1
         )
+        # On CUDA a step's values are read once the next step is queued (one host sync per
+        # step, but the device never waits for the host); on CPU reading is free.
+        lag = 1 if self.device.type == "cuda" else 0
+        self.reporter = StepReporter(callbacks, config.epochs, self.steps_total, lag=lag)
         self.last_checkpoint = time.monotonic()
 
     def checkpoint(self, next_epoch: int, step_in_epoch: int) -> None:
-        """Saves the resumable state (when the run has a checkpoint folder)."""
+        """Saves the resumable state (when the run has a checkpoint folder); the steps before
+        it are read first, so a diverged step is never checkpointed."""
+        self.reporter.flush()
         self.last_checkpoint = time.monotonic()
         if self.checkpoint_path is not None:
             save_training_state(
@@ -283,7 +172,7 @@ class _Loop:
         """Epochs until the budget, max_steps or a cancel; returns the result."""
         config = self.config
         while self.epoch <= config.epochs and self.step < self.steps_total:
-            step_in_epoch, sums, images_seen, seconds = self.run_epoch()
+            step_in_epoch = self.run_epoch()
             self.result.steps = self.step
             if self.result.cancelled:
                 break
@@ -291,13 +180,13 @@ class _Loop:
                 # Stopped by max_steps inside the epoch: resumable from this position.
                 self.checkpoint(self.epoch, step_in_epoch)
                 break
-            self.end_epoch(sums, images_seen, seconds)
+            self.end_epoch()
             self.epoch, self.skip = self.epoch + 1, 0
             self.checkpoint(self.epoch, 0)
         return self.result
 
-    def run_epoch(self) -> tuple[int, Tensor, int, float]:
-        """The rest of the current epoch; returns (step in epoch, loss sums, images, seconds)."""
+    def run_epoch(self) -> int:
+        """The rest of the current epoch; returns the step in the epoch it stopped at."""
         config, epoch = self.config, self.epoch
         for group in self.optimizer.param_groups:
             group["lr"] = _epoch_lr(config, epoch)
@@ -313,36 +202,32 @@ class _Loop:
             generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch),
         )
         self.model.train()
-        sums = torch.zeros(3, dtype=torch.float64)
-        images_seen, epoch_start, step_in_epoch = 0, time.perf_counter(), self.skip
+        self.reporter.start_epoch()
+        step_in_epoch = self.skip
         for batch in loader:
             if self.step >= self.steps_total:
                 break
-            if any(_call(self.callbacks, "should_stop")):
+            if any(call_hooks(self.callbacks, "should_stop")):
                 self.checkpoint(epoch, step_in_epoch)
                 self.result.cancelled = True
                 break
             start = time.perf_counter()
-            values, lam = train_step(self.model, self.optimizer, batch, config, epoch, self.device)
+            values = train_step(
+                self.model,
+                self.optimizer,
+                batch,
+                config,
+                epoch,
+                self.device,
+                compiled=self.compiled,
+            )
             self.step += 1
             step_in_epoch += 1
-            count = batch.labels.shape[0]
-            images_seen += count
-            sums += torch.tensor(values, dtype=torch.float64) * count
-            progress = TrainProgress(
-                epoch,
-                config.epochs,
-                self.step,
-                self.steps_total,
-                *values,
-                images_per_s=count / max(time.perf_counter() - start, 1e-9),
-                filter_lambda=lam,
-                lr=self.optimizer.param_groups[0]["lr"],
-            )
-            _call(self.callbacks, "on_step", progress)
+            self.reporter.record(values, self.step, start)
             if self.checkpoint_due():
                 self.checkpoint(epoch, step_in_epoch)
-        return step_in_epoch, sums, images_seen, time.perf_counter() - epoch_start
+        self.reporter.flush()
+        return step_in_epoch
 
     def checkpoint_due(self) -> bool:
         """Every ``checkpoint_every`` steps, and once ``checkpoint_every_s`` passed since the
@@ -352,24 +237,17 @@ class _Loop:
             return True
         return bool(every_s and time.monotonic() - self.last_checkpoint >= every_s)
 
-    def end_epoch(self, sums: Tensor, images_seen: int, seconds: float) -> None:
+    def end_epoch(self) -> None:
         """Reports the epoch's means to the callbacks and records them in the history."""
-        task_mean, filter_mean, accuracy_mean = (sums / max(images_seen, 1)).tolist()
-        lam = _filter_lambda(self.model, self.config, self.epoch)
-        summary = TrainProgress(
+        lam = filter_lambda(self.model, self.config, self.epoch)
+        summary = self.reporter.epoch_summary(
             self.epoch,
-            self.config.epochs,
             self.step,
-            self.steps_total,
-            task_mean,
-            filter_mean,
-            accuracy_mean,
-            images_per_s=images_seen / max(seconds, 1e-9),
-            filter_lambda=float(lam) if self.model.interpretable else 0.0,
-            lr=self.optimizer.param_groups[0]["lr"],
+            float(lam) if self.model.interpretable else 0.0,
+            self.optimizer.param_groups[0]["lr"],
         )
         self.result.history.append(summary)
-        _call(self.callbacks, "on_epoch_end", summary)
+        call_hooks(self.callbacks, "on_epoch_end", summary)
         self.result.epochs_completed = self.epoch
 
 
@@ -386,58 +264,10 @@ def train(
     Resumes from ``checkpoint_dir`` when it holds a checkpoint, and writes one there after
     every epoch, every ``checkpoint_every`` steps and on cancellation. ``config.deterministic``
     restricts PyTorch to deterministic kernels for the run (CUDA; see
-    :mod:`partlens.training.determinism`).
+    :mod:`partlens.training.determinism`); ``config.compile`` compiles the forward pass and the
+    filter loss (:mod:`partlens.training.compiled`).
     """
     _check_model(model, config)
     checkpoint_path = Path(checkpoint_dir) if checkpoint_dir is not None else None
     with deterministic_kernels(config.deterministic):
         return _Loop(model, train_set, config, list(callbacks), checkpoint_path).run()
-
-
-class TrainingDiverged(FloatingPointError):
-    """A loss became NaN or infinite: the run cannot continue with these settings."""
-
-
-def train_step(
-    model: PartModel,
-    optimizer: torch.optim.Optimizer,
-    batch: Any,
-    config: TrainConfig,
-    epoch: int,
-    device: torch.device,
-) -> tuple[tuple[float, float, float], float]:
-    """One step of Eq. 3; returns (task loss, mean filter loss, accuracy) and lambda."""
-    on_cuda = device.type == "cuda"
-    images = batch.images.to(device, non_blocking=True)
-    if on_cuda and config.channels_last:
-        images = images.contiguous(memory_format=torch.channels_last)
-    labels = batch.labels.to(device, non_blocking=True)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=on_cuda and config.amp):
-        logits, unmasked = model.forward_train(images)
-    logits = logits.float()
-    loss = task_loss(logits, labels, config.task, config.multi_loss)
-    task_value = loss.detach()
-    filter_value = torch.zeros((), device=device)
-    lam: float | Tensor = 0.0
-    if model.interpretable:
-        # Loss_f is computed in float32 on the unmasked maps, outside autocast.
-        per_filter = model.filter_losses(unmasked, labels)
-        lam = _filter_lambda(model, config, epoch)
-        total = torch.stack([value.sum() for value in per_filter.values()]).sum()
-        loss = loss + lam * total
-        filter_value = torch.cat(list(per_filter.values())).mean().detach()
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    correct = accuracy(logits.detach(), labels, config.task)
-    # One host sync per step for all reported values.
-    lam_tensor = torch.as_tensor(lam, dtype=torch.float32, device=device)
-    values = torch.stack([task_value, filter_value, correct, lam_tensor.detach()]).tolist()
-    if not (math.isfinite(values[0]) and math.isfinite(values[1])):
-        raise TrainingDiverged(
-            f"training diverged in epoch {epoch}: task loss {values[0]}, filter loss "
-            f"{values[1]}, lambda {values[3]:.4g}; lower the learning rate (now "
-            f"{optimizer.param_groups[0]['lr']:.4g}) or the filter-loss weight, or start from "
-            "pretrained weights"
-        )
-    return (values[0], values[1], values[2]), values[3]

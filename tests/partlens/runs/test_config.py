@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from partlens.runs.config import RunConfig, num_classes
+from partlens.runs.config import RunConfig, num_classes, train_config
 
 
 def test_image_size_defaults_to_the_architectures_input_size():
@@ -40,3 +40,10 @@ def test_multi_category_has_no_target_category_and_one_logit_per_class():
 def test_invalid_configs_say_why(overrides, message):
     with pytest.raises(ValidationError, match=message):
         RunConfig(**overrides)
+
+
+def test_training_settings_reach_the_train_config():
+    config = RunConfig(arch="tiny", compile=True, deterministic=True).model_dump()
+    train = train_config(config)
+    assert (train.compile, train.deterministic) == (True, True)
+    assert train_config(RunConfig(arch="tiny").model_dump()).compile is False
