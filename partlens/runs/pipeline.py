@@ -28,6 +28,7 @@ from partlens.runs.history import HISTORY_FILE, HistoryRecorder, truncate_histor
 from partlens.runs.lease import Claim, Heartbeat, claim_run, worker_identity
 from partlens.runs.runlog import LOG_FILE, run_log
 from partlens.store import RunArtifacts, RunStatus, create_session_factory
+from partlens.store.atomic_io import remove_stale_staging
 from partlens.store.db import Run
 
 log = logging.getLogger(__name__)
@@ -259,6 +260,10 @@ def _execute_claimed(
     device: str,
 ) -> str:
     settings = get_settings()
+    # A killed attempt may have died inside an atomic write; this attempt holds the lease, so
+    # nothing else writes here and its leftovers can go.
+    for path in remove_stale_staging(artifacts.root):
+        run_logger.info("removed %s left by an interrupted write", path.name)
     resume_step = _resume_step(artifacts)
     truncate_history(artifacts.root / HISTORY_FILE, resume_step)
     run_logger.info(

@@ -84,6 +84,27 @@ def publish_dir(target: Path) -> Iterator[Path]:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def remove_stale_staging(folder: Path) -> list[Path]:
+    """Remove what interrupted atomic writes left under ``folder`` (a writer killed between
+    creating its staging file or folder and the rename): ``.<name>.staging-*``,
+    ``.<name>.old-*`` and ``.<name>.*.tmp``. Call it only while no writer is active there
+    (a worker that holds the run's lease). Returns the removed paths."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in sorted(folder.rglob(".*")):
+        name = path.name
+        stale = ".staging-" in name or ".old-" in name or name.endswith(".tmp")
+        if stale and path.exists():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 _AT_FDCWD = -100  # linux/fcntl.h
 _RENAME_EXCHANGE = 2  # linux/fs.h
 _NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EXDEV}

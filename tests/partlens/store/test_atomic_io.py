@@ -7,7 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from partlens.store.atomic_io import atomic_save_npy, atomic_write_json, publish_dir
+from partlens.store.atomic_io import (
+    atomic_save_npy,
+    atomic_write_json,
+    publish_dir,
+    remove_stale_staging,
+)
 
 
 def test_atomic_json_and_npy_leave_no_temp_files(tmp_path):
@@ -27,3 +32,27 @@ def test_failed_publish_keeps_the_old_folder(tmp_path):
         raise RuntimeError("crash mid-write")
     assert (target / "a.txt").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["features"]
+
+
+def test_stale_staging_left_by_a_killed_writer_is_removed(tmp_path):
+    (tmp_path / ".checkpoints.staging-0598ebbf").mkdir()
+    (tmp_path / ".checkpoints.staging-0598ebbf" / "weights.safetensors").write_bytes(b"partial")
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / ".stats.json.k2j3.tmp").write_bytes(b"{")
+    (tmp_path / ".model.old-12345678").mkdir()
+    kept = [tmp_path / "metrics.json", tmp_path / "features" / "stats.json", tmp_path / ".hidden"]
+    for path in kept:
+        path.write_text("{}")
+    removed = remove_stale_staging(tmp_path)
+    assert sorted(p.name for p in removed) == [
+        ".checkpoints.staging-0598ebbf",
+        ".model.old-12345678",
+        ".stats.json.k2j3.tmp",
+    ]
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        ".hidden",
+        "features",
+        "features/stats.json",
+        "metrics.json",
+    ]
+    assert remove_stale_staging(tmp_path / "absent") == []
