@@ -93,6 +93,18 @@ class DatasetCreate(BaseModel):
     root: str = Field(min_length=1, max_length=4096, description="The folder on the server.")
 
 
+class RunSummary(BaseModel):
+    """A run's headline numbers once evaluated: test accuracy and its top interpretable
+    layer's means (the runs table's columns)."""
+
+    layer: str = Field(description="The top interpretable layer the means are of.")
+    test_accuracy: float | None = Field(description="Test accuracy in [0, 1].")
+    location_instability: float | None = Field(description="mean_f mean_k D_fk (lower: better).")
+    part_interpretability: float | None = Field(
+        description="mean_f P_f (higher: better); null on datasets without part masks."
+    )
+
+
 class RunPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -121,6 +133,13 @@ class RunPublic(BaseModel):
     attempts: int = Field(description="How many times a worker started it (>1: resumed).")
     train_s: float | None = Field(description="Seconds spent training (the last attempt).")
     evaluate_s: float | None = Field(description="Seconds spent precomputing and evaluating.")
+    summary: RunSummary | None = Field(
+        default=None, description="Accuracy and the two metrics once evaluated, else null."
+    )
+    eta_s: float | None = Field(
+        default=None,
+        description="Estimated seconds of training left (running runs with progress), else null.",
+    )
 
 
 class RunHistory(BaseModel):

@@ -67,11 +67,12 @@ class PartlensClient:
         return self._json("GET", "/health", params={"workers": workers})
 
     def runs(self, **filters: Any) -> list[dict[str, Any]]:
-        """Runs, newest first (filters: status, arch, dataset, kind, limit, offset)."""
+        """Runs with their summary and ETA (filters: status, arch, dataset, kind, q; order:
+        sort, desc; paging: limit, offset); newest first by default."""
         return self._json("GET", "/runs", params=filters)
 
     def run(self, run_id: str) -> dict[str, Any]:
-        """One run: config, status, progress, timings, error, lease holder."""
+        """One run: config, status, progress, ETA, timings, error, lease holder, summary."""
         return self._json("GET", f"/runs/{run_id}")
 
     def launch(self, config: dict[str, Any]) -> dict[str, Any]:

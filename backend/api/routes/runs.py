@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import select
 
 from backend.api.deps import ArtifactsDep, RunDep, SessionDep, TokenDep, forget_run
+from backend.run_listing import RunOrder, public_run, sort_runs
 from backend.schemas import ErrorMessage, RunCreate, RunHistory, RunLog, RunPublic
 from partlens.assets import AssetError
 from partlens.assets.datasets import resolve_dataset_spec
@@ -100,6 +101,7 @@ def launch_run(
 @router.get("", response_model=list[RunPublic])
 def list_runs(
     session: SessionDep,
+    request: Request,
     response: Response,
     limit: int = Query(default=100, ge=1, le=1000),
     offset: int = Query(default=0, ge=0, le=10_000_000),
@@ -107,8 +109,18 @@ def list_runs(
     arch: str | None = Query(default=None, max_length=64),
     dataset: str | None = Query(default=None, max_length=64, description="A dataset name."),
     kind: Literal["interpretable", "ordinary"] | None = None,
-) -> list[Run]:
-    """Runs, newest first, filtered; the total before paging is in ``X-Total-Count``."""
+    q: str | None = Query(
+        default=None, max_length=200, description="Only runs whose name or id contains this."
+    ),
+    sort: RunOrder = Query(
+        default="created",
+        description="Order: creation time, name, status, test accuracy or the top layer's "
+        "metric means; runs without the value (not evaluated) come last.",
+    ),
+    desc: bool = Query(default=True, description="Descending (newest, largest first)."),
+) -> list[RunPublic]:
+    """Runs, filtered and ordered (default: newest first), each with its summary and ETA;
+    the total before paging is in ``X-Total-Count``."""
     query = select(Run)
     if status is not None:
         query = query.where(Run.status == status.value)
@@ -120,14 +132,20 @@ def list_runs(
         runs = [r for r in runs if r.config.get("dataset", {}).get("name") == dataset]
     if kind is not None:
         runs = [r for r in runs if r.config.get("interpretable") == (kind == "interpretable")]
-    response.headers["X-Total-Count"] = str(len(runs))
-    return runs[offset : offset + limit]
+    if q:
+        needle = q.casefold()
+        runs = [r for r in runs if needle in r.name.casefold() or needle in r.id.casefold()]
+    runs_dir = request.app.state.settings.runs_dir
+    ordered = sort_runs([public_run(r, runs_dir) for r in runs], sort, desc)
+    response.headers["X-Total-Count"] = str(len(ordered))
+    return ordered[offset : offset + limit]
 
 
 @router.get("/{run_id}", response_model=RunPublic, responses={404: {}})
-def get_run(run: RunDep) -> Run:
-    """Status, stage and live training progress of one run."""
-    return run
+def get_run(run: RunDep, request: Request) -> RunPublic:
+    """Status, stage and live training progress of one run, its ETA and, once evaluated, its
+    accuracy and metric means."""
+    return public_run(run, request.app.state.settings.runs_dir)
 
 
 @router.get("/{run_id}/history", response_model=RunHistory)
