@@ -257,6 +257,8 @@ def _evaluate_layer(
         # Each filter's inferred part only counts on images of its own category.
         own = targets[None, :] == annotations.categories[:, None]
         positions = np.where(own[..., None], positions, np.nan)
+    # A filter that does not fire on an image places no part there (its argmax is arbitrary).
+    positions = np.where((scores > 0)[..., None], positions, np.nan)
     return result, positions
 
 

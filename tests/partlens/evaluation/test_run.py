@@ -165,3 +165,21 @@ def test_multi_category_assigns_target_categories_from_the_stored_maps(multi):
 def test_a_run_without_feature_maps_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no published feature maps"):
         evaluate_run(RunArtifacts(tmp_path, "missing"))
+
+
+def test_heatmaps_count_only_filters_that_fire(single):
+    # A filter whose map is all zero on an image places no part there: its argmax (unit 0, 0)
+    # would otherwise be counted. Expected: (image, filter) pairs that fire with p(mu_hat)
+    # inside the image's box, from the stored statistics and annotations.
+    artifacts, metrics = single
+    stats = artifacts.filter_stats(metrics.top_layer)
+    stored = np.load(artifacts.root / metrics.annotation_arrays)
+    indices, boxes = stored["indices"], stored["bboxes"]
+    centers = np.asarray(metrics.layers[metrics.top_layer].geometry.unit_centers).reshape(-1, 2)
+    positions = centers[np.asarray(stats.image_argmax)[:, indices]]  # [F, n, 2]
+    relative = (positions - boxes[None, :, :2]) / (boxes[None, :, 2:] - boxes[None, :, :2])
+    inside = ((relative >= 0) & (relative < 1)).all(axis=2)
+    fired = np.asarray(stats.image_max)[:, indices] > 0
+    assert fired.any() and not fired.all(), "the fixture needs filters that do not always fire"
+    arrays = np.load(artifacts.root / metrics.heatmap_arrays["bird"])
+    assert int(arrays["points"]) == int((inside & fired).sum())
