@@ -41,6 +41,18 @@ def _series(points: list[dict[str, Any]], key: str) -> tuple[list[int], list[flo
     return [p["step"] for p in kept], [p[key] for p in kept]
 
 
+def flat_range(values: list[float]) -> list[float] | None:
+    """A y range for a curve that never changes (a constant learning rate): from 0 to twice
+    its value, so the value reads off the axis; None when the curve varies (plotly's own
+    range) or is empty. Plotly centres a flat curve on a unit span, where 0.01 looks like 0."""
+    if not values or max(values) != min(values):
+        return None
+    value = values[0]
+    if value == 0:
+        return [-1.0, 1.0]
+    return sorted([0.0, 2 * value])
+
+
 def training_figure(points: list[dict[str, Any]]) -> go.Figure:
     """The training curves vs step: one panel per :data:`CURVES` entry.
 
@@ -92,7 +104,14 @@ def training_figure(points: list[dict[str, Any]]) -> go.Figure:
             row=row + 1,
             col=col + 1,
         )
-    fig.update_layout(template=theme.TEMPLATE, height=CURVES_HEIGHT, margin={"t": 60})
+        flat = flat_range([value for p in points if (value := p.get(key)) is not None])
+        if flat is not None:
+            fig.update_yaxes(range=flat, row=row + 1, col=col + 1)
+    # The legend at the figure's top edge, above the panel titles (not over the first one).
+    legend = {"yref": "container", "y": 1.0, "yanchor": "top", "x": 0.0, "xanchor": "left"}
+    fig.update_layout(
+        template=theme.TEMPLATE, height=CURVES_HEIGHT, margin={"t": 72}, legend=legend
+    )
     fig.update_xaxes(title_text="step", row=rows)
     fig.update_annotations(font_size=12)
     return fig

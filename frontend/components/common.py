@@ -72,7 +72,7 @@ def not_found(message: str) -> html.Div:
 
 
 def option_pills(
-    page: urls.RunPage | urls.DatasetPage,
+    page: urls.RunsPage | urls.RunPage | urls.DatasetPage,
     label: str,
     options: dict[Any, str],
     current: Any,

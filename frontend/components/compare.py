@@ -167,8 +167,9 @@ def same_filter(
 ) -> html.Div:
     """Filter ``page.filter_index`` of ``layer`` on image ``page.image`` in both runs."""
     figures = []
+    image = 0 if page.image is None else page.image
     for n, side in enumerate(sides):
-        view = urls.FilterPage(side.run["id"], layer, page.filter_index, page.image)
+        view = urls.FilterPage(side.run["id"], layer, page.filter_index, image)
         figures.append(
             html.Figure(
                 [
@@ -181,7 +182,7 @@ def same_filter(
                         href=view.url(),
                     ),
                     html.Figcaption(
-                        f"{_label(side.run)}: filter {page.filter_index}, image {page.image}"
+                        f"{_label(side.run)}: filter {page.filter_index}, image {image}"
                     ),
                 ]
             )

@@ -8,7 +8,7 @@ from typing import Any
 from dash import dcc, html
 
 from frontend import urls
-from frontend.components.common import option_pills
+from frontend.components.common import NO_VALUE, option_pills
 
 PAGE_SIZE = 24
 OVERLAY_LABELS = {"none": "image only", "masks": "part masks", "landmarks": "landmarks"}
@@ -29,6 +29,39 @@ def summary_facts(dataset: dict[str, Any]) -> html.Dl:
     return html.Dl(
         [item for k, v in facts for item in (html.Dt(k), html.Dd(v))], className="facts wide"
     )
+
+
+def has_masks(dataset: dict[str, Any]) -> bool:
+    """Whether the dataset's samples carry part masks (a landmark-only one, CUB, has none)."""
+    return bool(dataset.get("summary", {}).get("has_masks", True))
+
+
+def shown_overlay(page: urls.DatasetPage, dataset: dict[str, Any]) -> urls.DatasetPage:
+    """The page as drawn: a dataset without part masks draws its landmarks instead."""
+    if page.overlay == "masks" and not has_masks(dataset):
+        return replace(page, overlay="landmarks")
+    return page
+
+
+def overlay_controls(page: urls.DatasetPage, masks: bool) -> html.Div:
+    """Links choosing what the samples are drawn with; without part masks (``masks`` False)
+    the part-mask choice is shown disabled, with the reason."""
+    pills = option_pills(page, "draw", OVERLAY_LABELS, page.overlay, "overlay", "dataset")
+    if masks:
+        return pills
+    reason = f"{page.name} annotates landmarks, not part masks"
+    disabled = html.Span(
+        f"{OVERLAY_LABELS['masks']} {NO_VALUE}",
+        className="pill absent",
+        title=reason,
+        id="dataset-overlay-masks",
+    )
+    kept = [
+        disabled if getattr(child, "id", None) == "dataset-overlay-masks" else child
+        for child in pills.children
+    ]
+    note = html.Span(f"({reason})", className="muted absent", id="dataset-absent")
+    return html.Div([*kept, note], className="pills")
 
 
 def pager(page: urls.DatasetPage, shown: int, total: int) -> html.Div:
@@ -89,7 +122,7 @@ def dataset_view(
             option_pills(
                 page, "split", {"train": "train", "test": "test"}, page.split, "split", "dataset"
             ),
-            option_pills(page, "draw", OVERLAY_LABELS, page.overlay, "overlay", "dataset"),
+            overlay_controls(page, has_masks(dataset)),
             pager(page, len(samples["items"]), samples["total"]),
             html.Div(
                 [sample_figure(page, item) for item in samples["items"]], className="grid samples"

@@ -51,18 +51,20 @@ def filter_nav(view: urls.FilterPage | urls.ComparePage, n_filters: int, n_image
     """Links to the previous and next filter and image of a filter view or of the compare
     view's pair (wrapping around); ``assets/keys.js`` clicks them on the arrow keys (with
     shift: the image ones)."""
-    f, i = view.filter_index, view.image
+    f, i = view.filter_index, 0 if view.image is None else view.image
+    # The compare view's next filter opens on that filter's own top image (image None).
+    other_filter: dict[str, Any] = {"image": None} if isinstance(view, urls.ComparePage) else {}
 
     def step(label: str, id: str, **change: Any) -> dcc.Link:
         return dcc.Link(label, href=replace(view, **change).url(), id=id)
 
     return html.Div(
         [
-            step("< filter", "filter-prev", filter_index=(f - 1) % n_filters),
+            step("< filter", "filter-prev", filter_index=(f - 1) % n_filters, **other_filter),
             step("< image", "image-prev", image=(i - 1) % n_images),
             html.Span(f"filter {f} / {n_filters} · image {i} / {n_images}"),
             step("image >", "image-next", image=(i + 1) % n_images),
-            step("filter >", "filter-next", filter_index=(f + 1) % n_filters),
+            step("filter >", "filter-next", filter_index=(f + 1) % n_filters, **other_filter),
             html.Span("keys: ← → filter, shift + ← → image", className="muted keys"),
         ],
         className="nav",

@@ -44,7 +44,7 @@ def association_figure(
     title = (
         "Association with each part (best part highlighted)"
         if matched
-        else ("Association with each part: no part matched on any image")
+        else "Association with each part (none matched)"  # short: clear of the modebar
     )
     fig = theme.figure(
         title,

@@ -23,6 +23,21 @@ SORT_LABELS: dict[urls.Sort, str] = {
     "part_score": "P_f",
     "instability": "D_f",
 }
+# The value each order shows on a tile (none for the filter index), and the direction a
+# first click on it asks for: the best first (a lower D_f is better).
+SORT_VALUES: dict[urls.Sort, tuple[str, str]] = {
+    "peak": ("peak", "peak"),
+    "mean": ("mean", "mean"),
+    "part_score": ("part_score", "P_f"),
+    "instability": ("instability", "D_f"),
+}
+FIRST_DESCENDING: dict[urls.Sort, bool] = {
+    "filter": False,
+    "peak": True,
+    "mean": True,
+    "part_score": True,
+    "instability": False,
+}
 SHEET_COLUMNS = 10  # 10 tiles of 96 px fit the page's content width at 1200 px
 SHEET_TILE = 96
 SHEET_LIMIT = 512  # the API's largest sheet: a 512-filter layer appears at once
@@ -82,9 +97,10 @@ def _sort_link(page: urls.RunPage, key: urls.Sort, absent: str | None) -> Any:
         return html.Span(
             f"{label} {NO_VALUE}", className="pill absent", title=absent, id=f"grid-sort-{key}"
         )
+    desc = page.desc if key == page.sort else FIRST_DESCENDING[key]
     return dcc.Link(
         label,
-        href=replace(page, sort=key, offset=0).url(),
+        href=replace(page, sort=key, desc=desc, offset=0).url(),
         className="pill active" if key == page.sort else "pill",
         id=f"grid-sort-{key}",
     )
@@ -169,27 +185,45 @@ def _title(item: dict[str, Any] | None, f: int) -> str:
     return " · ".join(facts)
 
 
+def tile_label(page: urls.RunPage, item: dict[str, Any] | None, f: int) -> str:
+    """A tile's label: ``#f``, and the value the grid is sorted by (``#12 · P_f 0.62``)."""
+    shown = SORT_VALUES.get(page.sort)
+    if shown is None or item is None or item.get(shown[0]) is None:
+        return f"#{f}"
+    key, label = shown
+    return f"#{f} · {label} {item[key]:.2f}"
+
+
 def _dimmed(page: urls.RunPage, item: dict[str, Any] | None) -> bool:
     return page.min_peak is not None and item is not None and item["peak"] < page.min_peak
+
+
+class Tile(NamedTuple):
+    """What a contact sheet's tile links to and says."""
+
+    href: str
+    title: str  # its tooltip
+    dimmed: bool
+    label: str
 
 
 def contact_sheet(
     image_url: str,
     sheet: dict[str, Any],
-    link: Callable[[int], tuple[str, str, bool]],
+    link: Callable[[int], Tile],
     alt: str,
 ) -> html.Div:
     """A contact-sheet image with a transparent link over each tile: ``sheet`` is its
-    sheet.json, ``link(f)`` gives (href, tooltip, dimmed) of filter ``f``'s tile."""
+    sheet.json, ``link(f)`` gives the :class:`Tile` of filter ``f``."""
     side, columns = sheet["tile"], sheet["columns"]
     links = []
     for position, f in enumerate(sheet["filters"]):
         row, col = divmod(position, columns)
-        href, title, dimmed = link(f)
+        href, title, dimmed, label = link(f)
         style = {"left": f"{col * side}px", "top": f"{row * side}px"}
         links.append(
             dcc.Link(
-                html.Span(f"#{f}", className="tile-label"),
+                html.Span(label, className="tile-label"),
                 href=href,
                 className="cell dimmed" if dimmed else "cell",
                 style=style | {"width": f"{side}px", "height": f"{side}px"},
@@ -207,10 +241,10 @@ def sheet_tiles(
     """The layer's contact sheet, each tile linking to its filter on its best image."""
     summary = {item["filter"]: item for item in listed.items}
 
-    def link(f: int) -> tuple[str, str, bool]:
+    def link(f: int) -> Tile:
         item = summary.get(f)
         view = urls.FilterPage(page.run_id, layer, f, item["top_image"] if item else 0)
-        return view.url(), _title(item, f), _dimmed(page, item)
+        return Tile(view.url(), _title(item, f), _dimmed(page, item), tile_label(page, item, f))
 
     image = sheet_of(page, layer, listed.total)
     return contact_sheet(image.url(), sheet, link, f"filters of {layer}")
@@ -226,7 +260,7 @@ def image_tiles(page: urls.RunPage, layer: str, items: list[dict[str, Any]]) -> 
             dcc.Link(
                 [
                     html.Img(src=view.overlay_image().url(), alt=f"filter {f}"),
-                    html.Span(f"#{f}", className="tile-label"),
+                    html.Span(tile_label(page, item, f), className="tile-label"),
                 ],
                 href=view.url(),
                 className="cell tile dimmed" if _dimmed(page, item) else "cell tile",

@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from frontend import urls
 from frontend.components.common import run_kind
-from frontend.components.grid import contact_sheet
+from frontend.components.grid import Tile, contact_sheet
 
 ACCEPTED = "image/png,image/jpeg"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the API's limit: said before the upload travels
@@ -83,8 +83,8 @@ def probe_sheet(
 ) -> html.Div:
     """Every filter of ``layer`` on the probe image, each tile choosing that filter."""
 
-    def link(f: int) -> tuple[str, str, bool]:
-        return replace(page, filter_index=f).url(), f"filter {f}", False
+    def link(f: int) -> Tile:
+        return Tile(replace(page, filter_index=f).url(), f"filter {f}", False, f"#{f}")
 
     image = sheet_image(probe, layer)
     return contact_sheet(image.url(), sheet, link, f"filters of {layer} on the probe")

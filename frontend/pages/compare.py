@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import dash
@@ -47,6 +48,17 @@ def layer_counts(run_id: str, layer: str) -> tuple[int, int]:
     return max(1, filters), max(1, features["num_images"])
 
 
+def top_image(run_id: str, layer: str, filter_index: int) -> int:
+    """The image the filter fires on most in the run (0 when the API names none): the
+    comparison's default image, where the filter shows something in at least one run."""
+    try:
+        top = api_client().get_json(urls.api_filter(run_id, layer, filter_index, "top"), k=1)
+    except ApiError:
+        return 0
+    images = top.get("images") or [0]
+    return int(images[0])
+
+
 def layout(run_id: str | None = None, **query: Any) -> html.Div:
     """The comparison the URL names, a picker when the run has no twin, or what went wrong."""
     page = urls.ComparePage.from_dash(
@@ -66,6 +78,8 @@ def layout(run_id: str | None = None, **query: Any) -> html.Div:
         if exc.status_code == 404:
             return not_found(exc.message)
         return error_box(exc.message, id="compare-error")
+    if page.image is None:
+        page = replace(page, image=top_image(page.run_id, layer, page.filter_index))
     return compare_view(page, (left, right), listed_runs(), layer, counts)
 
 

@@ -11,7 +11,7 @@ from frontend import urls
 from frontend.api_client import ApiError
 from frontend.client import api_client
 from frontend.components.common import error_box, not_found
-from frontend.components.dataset import PAGE_SIZE, dataset_view
+from frontend.components.dataset import PAGE_SIZE, dataset_view, shown_overlay
 
 dash.register_page(
     __name__,
@@ -35,6 +35,7 @@ def layout(name: str | None = None, **query: Any) -> html.Div:
     api = api_client()
     try:
         dataset = api.get_json(urls.api_dataset(page.name))
+        page = shown_overlay(page, dataset)
         samples = api.get_json(
             urls.api_samples(page.name), split=page.split, offset=page.offset, limit=PAGE_SIZE
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import dash
@@ -12,6 +13,7 @@ from frontend.api_client import ApiError
 from frontend.client import api_client
 from frontend.components import launch as form
 from frontend.components import runs as view
+from frontend.components.common import not_found
 
 dash.register_page(__name__, path=urls.RunsPage.PATH, name="Runs", title="partlens · runs", order=0)
 
@@ -39,9 +41,17 @@ def choices() -> form.Choices:
     return form.Choices(archs, datasets, weights, presets, losses)
 
 
-def layout(**_query: Any) -> html.Div:
-    """The page, with the choices the API offers."""
-    return view.runs_page(form.launch_form(choices()))
+def layout(**query: Any) -> html.Div:
+    """The page, with the choices the API offers and the runs table the query asks for."""
+    page = urls.RunsPage.from_dash(
+        **{key: query[key] for key in urls.RunsPage.QUERY if key in query}
+    )
+    if page is None:
+        return not_found(f"Bad runs address: the runs page is {urls.RunsPage.SHAPE}")
+    offered = choices()
+    datasets = [dataset["name"] for dataset in offered.datasets]
+    controls = view.filter_controls(page, list(offered.archs), datasets)
+    return view.runs_page(form.launch_form(offered), page, controls, runs_table(page))
 
 
 def launch_run(body: dict[str, Any]) -> tuple[Any, dict[str, str]]:
@@ -56,13 +66,20 @@ def launch_run(body: dict[str, Any]) -> tuple[Any, dict[str, str]]:
     return form.launched(run), {}
 
 
-def runs_table() -> Any:
-    """The runs table as the API lists the runs now (or what went wrong)."""
+def runs_table(page: urls.RunsPage) -> Any:
+    """The runs table of ``page`` as the API lists the runs now (or what went wrong).
+
+    An API that sends no ``X-Total-Count`` listed every matching run: the page is cut from it.
+    """
     try:
-        runs = api_client().get_json(urls.API_RUNS)
+        runs, total = api_client().get_page(urls.API_RUNS, **page.api_params(view.PAGE_SIZE))
     except ApiError as exc:
         return view.runs_error(exc.message)
-    return view.runs_table(runs)
+    if total is None:
+        listing = view.RunsListing(runs[page.offset : page.offset + view.PAGE_SIZE], len(runs))
+    else:
+        listing = view.RunsListing(runs, total)
+    return view.runs_table(page, listing)
 
 
 @callback(
@@ -122,7 +139,32 @@ def dataset_categories(name: str, data: dict[str, Any], current: str | None) -> 
     return categories, value, urls.DatasetPage(name).url()
 
 
-@callback(Output("runs-table", "children"), Input("runs-refresh", "n_intervals"))
-def refresh_runs(_n: int | None) -> Any:
-    """Every tick: the runs table afresh."""
-    return runs_table()
+@callback(
+    Output("runs-table", "children"),
+    Input("runs-refresh", "n_intervals"),
+    State("runs-query", "data"),
+    prevent_initial_call=True,  # the layout has the table already
+)
+def refresh_runs(_n: int | None, state: dict[str, Any]) -> Any:
+    """Every tick: the runs table afresh, in the page's order and filter."""
+    return runs_table(urls.RunsPage(**state))
+
+
+@callback(
+    Output("runs-location", "href"),
+    Input("runs-filter-arch", "value"),
+    Input("runs-filter-dataset", "value"),
+    Input("runs-filter-q", "value"),
+    State("runs-query", "data"),
+    prevent_initial_call=True,
+)
+def apply_filters(
+    arch: str | None, dataset: str | None, q: str | None, state: dict[str, Any]
+) -> Any:
+    """A new architecture, dataset or search text: the same table with it in the address (so a
+    link keeps it), from its first page."""
+    page = urls.RunsPage(**state)
+    chosen = replace(page, arch=arch or None, dataset=dataset or None, q=(q or "").strip() or None)
+    if chosen == page:
+        return no_update
+    return replace(chosen, offset=0).url()

@@ -1,9 +1,9 @@
 """Every URL of the UI, built and parsed in this one package.
 
 * View URLs (:mod:`.views`, :mod:`.probe_views`), the address bar of each page. A view's whole
-  state is in its URL, so a copied address reproduces the exact view: :class:`RunsPage` ``/``,
-  :class:`RunPage` ``/runs/<run_id>?layer=...&sort=...``, :class:`FilterPage`
-  ``/runs/<run_id>/layers/<layer>/filters/<f>?image=<i>``, :class:`ComparePage`
+  state is in its URL, so a copied address reproduces the exact view: :class:`RunsPage`
+  ``/?sort=...&status=...``, :class:`RunPage` ``/runs/<run_id>?layer=...&sort=...``,
+  :class:`FilterPage` ``/runs/<run_id>/layers/<layer>/filters/<f>?image=<i>``, :class:`ComparePage`
   ``/runs/<run_id>/compare?with=<other>``, :class:`ProbeUploadPage` ``/runs/<run_id>/probe``,
   :class:`ProbePage` ``/probes/<probe_id>`` and :class:`DatasetPage` ``/datasets/<name>``.
 * Media URLs (:mod:`.media`), the images the browser loads through the UI's ``/media`` proxy.
@@ -66,11 +66,15 @@ from frontend.urls.probe_views import (
     ProbeUploadPage,
 )
 from frontend.urls.views import (
+    RUN_KINDS,
+    RUN_STATUSES,
+    RUNS_SORTS,
     SORTS,
     ComparePage,
     FilterPage,
     RunPage,
     RunsPage,
+    RunsSort,
     Sort,
 )
 
@@ -84,6 +88,9 @@ __all__ = [
     "API_WEIGHTS",
     "MEDIA_PREFIX",
     "OVERLAYS",
+    "RUNS_SORTS",
+    "RUN_KINDS",
+    "RUN_STATUSES",
     "SAMPLE_OVERLAYS",
     "SHEET_SORTS",
     "SORTS",
@@ -105,6 +112,7 @@ __all__ = [
     "Route",
     "RunPage",
     "RunsPage",
+    "RunsSort",
     "SampleImage",
     "SampleOverlay",
     "SheetImage",

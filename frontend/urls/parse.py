@@ -39,7 +39,7 @@ RUN_QUERY = ("layer", "sort", "desc", "min_peak", "part", "category", "offset")
 def _parse_view(segments: list[str], query: dict[str, Any]) -> Route | None:
     match segments:
         case [""]:
-            return RunsPage()
+            return RunsPage.from_dash(**{key: query[key] for key in RunsPage.QUERY if key in query})
         case ["runs", run_id]:
             return RunPage.from_dash(
                 run_id, **{key: query[key] for key in RUN_QUERY if key in query}

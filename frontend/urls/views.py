@@ -32,15 +32,116 @@ Sort: TypeAlias = Literal["filter", "peak", "mean", "part_score", "instability"]
 SORTS: tuple[Sort, ...] = ("filter", "peak", "mean", "part_score", "instability")
 
 
+RunsSort: TypeAlias = Literal[
+    "created", "name", "status", "accuracy", "location_instability", "part_interpretability"
+]
+RUNS_SORTS: tuple[RunsSort, ...] = (
+    "created",
+    "name",
+    "status",
+    "accuracy",
+    "location_instability",
+    "part_interpretability",
+)
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+RUN_KINDS = ("interpretable", "ordinary")
+
+
 @dataclass(frozen=True)
 class RunsPage:
-    """``/``: the runs table and the launch form."""
+    """``/``: the runs table and the launch form.
+
+    The table lists the runs in ``sort`` order (``desc``: descending, the API's default; runs
+    without the value come last either way), only those in ``status``, of ``arch``, on
+    ``dataset``, of ``kind`` and whose name or id contains ``q`` (None: any), a page of them
+    from ``offset``.
+    """
 
     PATH: ClassVar[str] = "/"
+    QUERY: ClassVar[tuple[str, ...]] = (
+        "sort",
+        "desc",
+        "status",
+        "arch",
+        "dataset",
+        "kind",
+        "q",
+        "offset",
+    )  # the query keys of the view, in from_dash's order
+    SHAPE: ClassVar[str] = (
+        "/[?sort=created|name|status|accuracy|location_instability|part_interpretability"
+        "&desc=0|1&status=<status>&arch=<arch>&dataset=<dataset>"
+        "&kind=interpretable|ordinary&q=<text>&offset=<n>]"
+    )
+
+    sort: RunsSort = "created"
+    desc: bool = True
+    status: str | None = None
+    arch: str | None = None
+    dataset: str | None = None
+    kind: str | None = None
+    q: str | None = None
+    offset: int = 0
+
+    @classmethod
+    def from_dash(
+        cls,
+        sort: Any = "created",
+        desc: Any = None,
+        status: Any = None,
+        arch: Any = None,
+        dataset: Any = None,
+        kind: Any = None,
+        q: Any = None,
+        offset: Any = None,
+    ) -> RunsPage | None:
+        """The view of the query Dash hands the page layout; None when it is malformed.
+
+        ``desc`` is ``0`` or ``1`` (absent: 1); an empty filter is none; ``offset`` is an
+        index (absent: 0).
+        """
+        descending = True if desc is None else flag(desc)
+        names = [optional_name(value) for value in (status, arch, dataset, kind, q)]
+        start = index(offset, 0)
+        if descending is None or start is None or not all(good for good, _ in names):
+            return None
+        status_name, arch_name, dataset_name, kind_name, text = (name for _, name in names)
+        if sort not in RUNS_SORTS or status_name not in (None, *RUN_STATUSES):
+            return None
+        if kind_name not in (None, *RUN_KINDS):
+            return None
+        return cls(sort, descending, status_name, arch_name, dataset_name, kind_name, text, start)
 
     def url(self) -> str:
-        """The page's URL."""
-        return self.PATH
+        """The page's URL (each value only when it is not the default)."""
+        return with_query(self.PATH, self._query() | {"offset": self.offset or None})
+
+    def _query(self) -> dict[str, Any]:
+        return {
+            "sort": None if self.sort == "created" else self.sort,
+            "desc": None if self.desc else 0,
+            "status": self.status,
+            "arch": self.arch,
+            "dataset": self.dataset,
+            "kind": self.kind,
+            "q": self.q,
+        }
+
+    def api_params(self, limit: int) -> dict[str, Any]:
+        """The query of ``GET /runs`` listing this page's runs (``limit`` of them)."""
+        filters = {key: value for key, value in self._query().items() if value is not None}
+        return filters | {
+            "sort": self.sort,
+            "desc": self.desc,
+            "limit": limit,
+            "offset": self.offset,
+        }
+
+    def filtered(self) -> bool:
+        """Whether the table keeps only some runs."""
+        return any(
+            value is not None for value in (self.status, self.arch, self.dataset, self.kind, self.q)
+        )
 
 
 @dataclass(frozen=True)
@@ -115,7 +216,7 @@ class RunPage:
 class ComparePage:
     """``/runs/<run_id>/compare[?with=<other>&layer=<l>&filter=<f>&image=<i>]``: two runs side
     by side (``other`` None: the run's twin), and filter ``filter_index`` of ``layer`` (None:
-    the top layer) on image ``image`` in both."""
+    the top layer) on image ``image`` in both (None: the left run's top image of the filter)."""
 
     TEMPLATE: ClassVar[str] = "/runs/<run_id>/compare"
 
@@ -123,7 +224,7 @@ class ComparePage:
     other: str | None = None
     layer: str | None = None
     filter_index: int = 0
-    image: int = 0
+    image: int | None = None
 
     @classmethod
     def from_dash(
@@ -138,8 +239,10 @@ class ComparePage:
         run = segment(run_id)
         good_other, other_id = optional_name(other)
         good_layer, layer_name = optional_name(layer)
-        f, i = index(filter_index, 0), index(image, 0)
-        if run is None or not (good_other and good_layer) or f is None or i is None:
+        f, i = index(filter_index, 0), index(image)
+        if run is None or not (good_other and good_layer) or f is None:
+            return None
+        if image is not None and i is None:
             return None
         return cls(run, other_id, layer_name, f, i)
 
@@ -149,7 +252,7 @@ class ComparePage:
             "with": self.other,
             "layer": self.layer,
             "filter": self.filter_index or None,
-            "image": self.image or None,
+            "image": self.image,
         }
         return with_query(f"{run_path(self.run_id)}/compare", query)
 

@@ -32,6 +32,21 @@ DRAWN_JS = (
 )
 
 
+# The text of the runs table's row of a run (cells joined by a space), read in one script: the
+# live refresh may re-render the table between two WebDriver calls. Null while it is absent.
+RUN_ROW_JS = (
+    "const a = [...document.querySelectorAll('table.runs td.id a')]"
+    ".find(a => a.textContent === arguments[0]);"
+    " return a ? [...a.closest('tr').cells].map(c => c.innerText.trim()).join(' ') : null;"
+)
+
+
+def run_row(driver: webdriver.Chrome, run_id: str) -> str | None:
+    """The text of the runs table's row of ``run_id``; None while the table does not list it."""
+    row = driver.execute_script(RUN_ROW_JS, run_id)
+    return None if row is None else " ".join(str(row).split())
+
+
 def wait_for(driver: webdriver.Chrome, timeout_s: float) -> WebDriverWait:
     """A wait that retries when Dash re-renders the element it is reading (a stale reference)."""
     return WebDriverWait(driver, timeout_s, ignored_exceptions=[StaleElementReferenceException])

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
 
 from tests.frontend.browser import (
     SETTLED_JS,
     new_browser,
     open_filter_view,
     page_state,
+    run_row,
     scroll_to,
     shot,
     wait_for,
@@ -38,12 +42,44 @@ def test_filter_view_url_is_shareable(redis_stack: Stack, tiny_run: dict, browse
         other.quit()
 
 
+def _link_to(driver: webdriver.Chrome, id: str, part: str) -> WebElement | None:
+    """The link ``id`` once its address has ``part`` (a re-rendered page's link); else None."""
+    link = driver.find_element(By.ID, id)
+    return link if part in (link.get_attribute("href") or "") else None
+
+
+def _listed_runs(driver: webdriver.Chrome) -> list[str]:
+    """The ids of the runs the runs table lists, in order."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('table.runs td.id a')].map(a => a.textContent);"
+    )
+
+
 def test_runs_page_lists_runs_and_links_them(redis_stack: Stack, tiny_run: dict, browser):
     browser.get(redis_stack.ui_url + "/")
     link = wait_for(browser, 30).until(lambda d: d.find_element(By.LINK_TEXT, tiny_run["id"]))
     assert link.get_attribute("href").endswith(f"/runs/{tiny_run['id']}")
     rows = browser.find_elements(By.CSS_SELECTOR, "table.runs tbody tr")
     assert len(rows) >= 2
+    row = wait_for(browser, 30).until(lambda d: run_row(d, tiny_run["id"]))
+    assert "compare" in row and tiny_run["twin_id"] in row, row
+    # A header sorts the table, a pill filters it, both in the address; the live refresh
+    # keeps them.
+    browser.find_element(By.ID, "runs-sort-accuracy").click()
+    wait = wait_for(browser, 30)
+    # The pills of the re-rendered page carry the new order.
+    pill = wait.until(lambda d: _link_to(d, "runs-kind-ordinary", "sort=accuracy"))
+    pill.click()
+    wait.until(lambda d: "kind=ordinary" in d.current_url and "sort=accuracy" in d.current_url)
+    wait.until(lambda d: tiny_run["twin_id"] in _listed_runs(d))
+    time.sleep(2.5)  # a refresh tick
+    assert tiny_run["id"] not in _listed_runs(browser)
+    kinds = browser.execute_script(
+        "return [...document.querySelectorAll('table.runs td.kind')].map(td => td.textContent);"
+    )
+    assert kinds and set(kinds) == {"ordinary"}, kinds
+    assert browser.find_element(By.ID, "runs-kind-ordinary").get_attribute("class") == "pill active"
+    shot(browser, "runs-filtered")
 
 
 def test_launch_form_reports_api_validation_error(redis_stack: Stack, browser):
@@ -177,10 +213,12 @@ def test_sort_and_threshold_in_the_url_order_the_grid(redis_stack: Stack, tiny_r
         )
     )
     shot(browser, "run-sorted")
-    # Another order keeps the direction and the threshold.
+    # Another order starts from its own first direction (filter index: ascending) and keeps
+    # the threshold.
     browser.find_element(By.ID, "grid-sort-filter").click()
     wait.until(lambda d: "sort=" not in d.current_url and "min_peak=" in d.current_url)
-    wait.until(lambda d: _tile_filters(d) == list(range(len(summary)))[::-1])
+    assert "desc=" not in browser.current_url
+    wait.until(lambda d: _tile_filters(d) == list(range(len(summary))))
 
 
 def test_bad_addresses_show_the_not_found_page(redis_stack: Stack, tiny_run: dict, browser):

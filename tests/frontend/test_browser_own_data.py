@@ -22,6 +22,7 @@ from tests.frontend.browser import (
     SETTLED_JS,
     open_filter_view,
     page_state,
+    run_row,
     scroll_to,
     shot,
     wait_for,
@@ -138,11 +139,22 @@ def test_runs_page_lists_the_runs_of_both_datasets(redis_stack: Stack, own_runs:
     browser.get(redis_stack.ui_url + "/")
     wait = wait_for(browser, 60)
     for run in (own_runs.pascal, own_runs.twin, own_runs.cub):
-        link = wait.until(lambda d, run=run: d.find_element(By.LINK_TEXT, run["id"]))
-        row = link.find_element(By.XPATH, "./ancestor::tr").text
+        row = wait.until(lambda d, run=run: run_row(d, run["id"]))
         kind = "ordinary" if run is own_runs.twin else "interpretable"
-        assert f"{run['name']} tiny {kind} single succeeded" in row, row
-        assert run["accuracy"] is not None and f"{run['accuracy']:.3f}" in row, row
+        dataset = run["config"]["dataset"]
+        expected = f"{run['name']} tiny {dataset['name']} single · {dataset['category']} {kind}"
+        assert f"{expected} succeeded" in row, row
+        summary = _get(redis_stack, f"/runs/{run['id']}")["summary"]
+        assert f"{summary['test_accuracy']:.3f}" in row, row
+        assert f"{summary['location_instability']:.3f}" in row, row
+    # The dataset filter tells the two datasets' runs apart.
+    browser.get(f"{redis_stack.ui_url}/?dataset={PASCAL}")
+    wait.until(lambda d: d.find_element(By.LINK_TEXT, own_runs.pascal["id"]))
+    assert not browser.find_elements(By.LINK_TEXT, own_runs.cub["id"])
+    assert browser.find_element(By.ID, "runs-filter-dataset").text.startswith(PASCAL)
+    shot(browser, "own-runs-pascal")
+    browser.get(redis_stack.ui_url + "/")
+    wait.until(lambda d: d.find_element(By.LINK_TEXT, own_runs.cub["id"]))
     # The launch form offers the registered datasets; picking one offers its categories.
     wait.until(lambda d: d.find_element(By.ID, "launch-dataset")).click()
     assert wait.until(lambda d: _option(d, PASCAL))
@@ -306,6 +318,10 @@ def test_dataset_pages_draw_masks_and_landmarks(redis_stack: Stack, own_runs: Ow
             assert all("head" in c for c in captions), captions
         else:
             assert all("no part masks" in c and " 0 landmarks" not in c for c in captions), captions
+            # Part masks are offered disabled, with the reason.
+            masks = browser.find_element(By.ID, "dataset-overlay-masks")
+            assert masks.tag_name == "span" and "absent" in masks.get_attribute("class")
+            assert "landmarks, not part masks" in browser.find_element(By.ID, "dataset-absent").text
         shot(browser, f"own-dataset-{name}")
 
 

@@ -104,11 +104,32 @@ def test_the_same_filter_and_image_of_both_runs_with_steps(fake_api, page):
     assert by_id(view, "compare-overlay-1").src == (
         "/media/runs/other/layers/conv_top/filters/5/overlay.png?image=3&mode=heat"
     )
-    # conv_top has 6 filters and the run 12 images: the steps wrap around.
-    assert by_id(view, "filter-next").href == "/runs/abc/compare?with=other&image=3"
-    assert by_id(view, "filter-prev").href == "/runs/abc/compare?with=other&filter=4&image=3"
+    # conv_top has 6 filters and the run 12 images: the steps wrap around; another filter
+    # opens on its own top image (no image in its address).
+    assert by_id(view, "filter-next").href == "/runs/abc/compare?with=other"
+    assert by_id(view, "filter-prev").href == "/runs/abc/compare?with=other&filter=4"
     assert by_id(view, "image-prev").href == "/runs/abc/compare?with=other&filter=5&image=2"
     assert links(view)["abc"] == "/runs/abc"
+
+
+def test_without_an_image_the_left_runs_top_image_of_the_filter_is_shown(fake_api, page):
+    _pair(fake_api)
+    fake_api.answers["/runs/abc/layers/conv_top/filters/5/top"] = {"images": [7, 2]}
+    view = page("compare").layout(run_id="abc", filter="5")
+    assert ("GET", "/runs/abc/layers/conv_top/filters/5/top", {"k": 1}) in fake_api.calls
+    for n, run_id in enumerate(("abc", "xyz")):
+        assert by_id(view, f"compare-overlay-{n}").src == (
+            f"/media/runs/{run_id}/layers/conv_top/filters/5/overlay.png?image=7&mode=heat"
+        )
+    assert by_id(view, "image-next").href == "/runs/abc/compare?filter=5&image=8"
+    # An image in the address is kept, 0 included.
+    zero = page("compare").layout(run_id="abc", filter="5", image="0")
+    assert "image=0&" in by_id(zero, "compare-overlay-0").src
+    # No top images (or the API cannot say): image 0.
+    fake_api.answers["/runs/abc/layers/conv_top/filters/5/top"] = {"images": []}
+    empty = page("compare").layout(run_id="abc", filter="5")
+    assert "image=0&" in by_id(empty, "compare-overlay-0").src
+    assert page("compare").layout(run_id="abc", image="x").id == "not-found"
 
 
 def test_the_pickers_open_the_chosen_pair(page):
@@ -138,6 +159,8 @@ def test_unknown_runs_and_api_errors(fake_api, page):
     assert urls.parse("/runs/abc/compare?with=b&layer=l&filter=2&image=1") == urls.ComparePage(
         "abc", "b", "l", 2, 1
     )
+    assert urls.parse("/runs/abc/compare?image=0") == urls.ComparePage("abc", image=0)
+    assert urls.ComparePage("abc", image=0).url() == "/runs/abc/compare?image=0"
 
 
 def test_best_parts_of_both_runs_are_grouped_bars(fake_api, page):

@@ -82,7 +82,7 @@ def test_the_association_with_each_part_is_a_bar_chart_with_the_best_part_highli
 
 def test_a_filter_matching_no_part_says_so_in_the_title():
     figure = association_figure(["head", "tail"], [0.0, None], None, "P_fk")
-    assert figure.layout.title.text == "Association with each part: no part matched on any image"
+    assert figure.layout.title.text == "Association with each part (none matched)"
     assert list(figure.data[0].text) == ["0.00", "no image has it"]
 
 

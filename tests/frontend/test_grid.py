@@ -71,7 +71,7 @@ def test_a_wide_layer_pages_through_its_contact_sheet(fake_api, page):
 def test_a_new_order_or_filter_goes_back_to_the_first_page(fake_api, page):
     _wide_layer(fake_api)
     grid = page("run_view").filters_section(urls.RunPage("abc", offset=SHEET_LIMIT))
-    assert by_id(grid, "grid-sort-peak").href == "/runs/abc?sort=peak"
+    assert by_id(grid, "grid-sort-peak").href == "/runs/abc?sort=peak&desc=1"
     assert by_id(grid, "grid-direction").href == "/runs/abc?desc=1"
 
 
@@ -126,6 +126,7 @@ def test_server_side_order_and_filter_draw_one_image_per_tile(fake_api, page):
         "/runs/abc/layers/conv_top/filters/1?image=7",
     ]
     assert cells[0].title == "filter 5 · peak 3.000 · P_f 0.900 (head) · D_f 0.100"
+    assert [text(c) for c in cells] == ["#5 · P_f 0.90", "#1 · P_f 0.40"]
     parts = {
         text(p): p.href for p in with_class(grid, "pill") if p.id and p.id.startswith("grid-part")
     }

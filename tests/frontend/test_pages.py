@@ -64,36 +64,6 @@ def test_an_address_of_no_view_shows_the_not_found_page(fake_api, render, url):
     assert fake_api.calls == []
 
 
-# --- runs page ------------------------------------------------------------------------------
-
-
-def test_runs_table_links_each_run(fake_api, page):
-    fake_api.answers["/runs"] = [
-        run_answer("abc"),
-        run_answer("xyz", config={**run_answer()["config"], "interpretable": False}, accuracy=None)
-        | {"status": "running", "progress": 0.4, "stage": "train"},
-    ]
-    table = page("runs").refresh_runs(3)
-    assert isinstance(table, html.Table) and table.className == "runs"
-    assert links(table) == {"abc": "/runs/abc", "xyz": "/runs/xyz"}
-    rows = [[text(td) for td in row.children] for row in of_type(table, html.Tr)[1:]]
-    assert rows[0][3:6] == ["interpretable", "single", "succeeded"]
-    assert rows[0][7] == "0.875"
-    assert rows[1][3] == "ordinary" and rows[1][6] == "train 40%" and rows[1][7] == ""
-    assert [td.className for td in with_class(table, "status")] == [
-        "status status-succeeded",
-        "status status-running",
-    ]
-
-
-def test_runs_table_without_runs_and_on_api_error(fake_api, page):
-    fake_api.answers["/runs"] = []
-    assert text(page("runs").runs_table()) == "No runs yet: launch one above."
-    fake_api.answers["/runs"] = DOWN
-    shown = page("runs").runs_table()
-    assert (shown.className, text(shown)) == ("error", DOWN.message)
-
-
 # --- filter view ----------------------------------------------------------------------------
 
 

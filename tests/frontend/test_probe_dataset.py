@@ -173,3 +173,22 @@ def test_a_bad_dataset_address_is_not_found(fake_api, page):
     view = urls.DatasetPage("pascal", "test", "none", 48)
     assert view.url() == "/datasets/pascal?split=test&overlay=none&offset=48"
     assert urls.parse(view.url()) == view
+
+
+def test_a_landmark_only_dataset_offers_no_part_masks(fake_api, page):
+    _dataset(fake_api)
+    cub = fake_api.answers["/datasets/pascal"]
+    cub["summary"] |= {"has_masks": False, "parts": []}
+    fake_api.answers["/datasets/pascal"] = cub
+    view = page("dataset").layout(name="pascal")
+    # The default (part masks) draws the landmarks instead; the masks choice is disabled.
+    assert (
+        image_sources(view)[0]
+        == "/media/datasets/pascal/samples/0.png?split=train&overlay=landmarks"
+    )
+    masks = by_id(view, "dataset-overlay-masks")
+    assert not hasattr(masks, "href") and "absent" in masks.className
+    assert masks.title == "pascal annotates landmarks, not part masks"
+    assert text(by_id(view, "dataset-absent")) == "(pascal annotates landmarks, not part masks)"
+    assert by_id(view, "dataset-overlay-landmarks").className == "pill active"
+    assert by_id(view, "dataset-next").href == "/datasets/pascal?overlay=landmarks&offset=24"

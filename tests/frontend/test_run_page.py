@@ -6,7 +6,7 @@ from dash import html, no_update
 
 from frontend import urls
 from frontend.api_client import ApiError
-from frontend.components.charts import CURVES, training_figure
+from frontend.components.charts import CURVES, flat_range, training_figure
 from tests.frontend.fakes import (
     by_id,
     features_answer,
@@ -137,6 +137,21 @@ def test_training_figure_draws_each_attempt_and_says_when_empty():
     assert empty.data == () and empty.layout.annotations[0].text == "no training history yet"
 
 
+def test_training_figure_reads_a_constant_curve_and_keeps_its_legend_off_the_titles():
+    fig = training_figure(history_answer()["points"])
+    lr_axis = f"yaxis{[key for key, _ in CURVES].index('lr') + 1}"
+    assert tuple(fig.layout[lr_axis].range) == (0.0, 0.02)  # lr 0.01 throughout
+    assert fig.layout.yaxis.range is None  # task loss varies: plotly's own range
+    assert flat_range([0.0, 0.0]) == [-1.0, 1.0] and flat_range([-2.0]) == [-4.0, 0.0]
+    # The legend sits at the figure's top edge, inside the top margin above the panel titles.
+    assert (fig.layout.legend.yref, fig.layout.legend.y, fig.layout.legend.yanchor) == (
+        "container",
+        1.0,
+        "top",
+    )
+    assert fig.layout.margin.t >= 70
+
+
 def test_failed_run_shows_its_error_and_stops(fake_api, page):
     fake_api.answers["/runs/abc"] = run_answer(status="failed", error="Traceback: boom")
     status, curves, log, evaluation, _, stop, _ = _sections(page)
@@ -195,7 +210,10 @@ def test_filter_grid_is_one_contact_sheet_with_a_link_per_tile(fake_api, page):
     tabs = {text(tab): (tab.href, tab.className) for tab in with_class(filters, "pill")}
     assert tabs["conv_added"] == ("/runs/abc?layer=conv_added", "pill")
     assert tabs["conv_top"] == ("/runs/abc?layer=conv_top", "pill active")
-    assert tabs["peak"] == ("/runs/abc?sort=peak", "pill")
+    # A first click orders by the best first: peak and P_f descending, D_f ascending.
+    assert tabs["peak"] == ("/runs/abc?sort=peak&desc=1", "pill")
+    assert tabs["P_f"] == ("/runs/abc?sort=part_score&desc=1", "pill")
+    assert tabs["D_f"] == ("/runs/abc?sort=instability", "pill")
     assert tabs["ascending (flip)"] == ("/runs/abc?desc=1", "pill")
     assert text(by_id(filters, "grid-count")) == "filters 1 to 6 of 6"
     assert "grid-next" not in {getattr(c, "id", None) for c in with_class(filters, "pill")}
@@ -205,9 +223,12 @@ def test_sort_and_threshold_of_the_url_order_and_grey_the_tiles(fake_api, page):
     _evaluated_run(fake_api)
     filters = _sections(page, layer="conv_top", sort="peak", desc=True, min_peak=4.0)[4]
     peaks = {item["filter"]: item["peak"] for item in filters_answer(6)}
-    shown = [int(text(cell).lstrip("#")) for cell in with_class(filters, "cell")]
+    labels = [text(cell) for cell in with_class(filters, "cell")]
+    # Each tile says the value the grid is sorted by.
+    assert labels[0] == f"#{max(peaks, key=peaks.get)} · peak {max(peaks.values()):.2f}"
+    shown = [int(label.split()[0].lstrip("#")) for label in labels]
     assert shown == sorted(peaks, key=lambda f: -peaks[f])
-    dimmed = [int(text(cell).lstrip("#")) for cell in with_class(filters, "dimmed")]
+    dimmed = [int(text(c).split()[0].lstrip("#")) for c in with_class(filters, "dimmed")]
     assert sorted(dimmed) == sorted(f for f, peak in peaks.items() if peak < 4.0)
     assert image_sources(filters)[0].endswith(
         "sheet.png?limit=6&columns=10&tile=96&sort=peak&desc=1"
@@ -216,6 +237,8 @@ def test_sort_and_threshold_of_the_url_order_and_grey_the_tiles(fake_api, page):
     tabs = {text(tab): tab.href for tab in with_class(filters, "pill")}
     assert tabs["conv_added"] == "/runs/abc?layer=conv_added&sort=peak&desc=1&min_peak=4.0"
     assert tabs["descending (flip)"] == "/runs/abc?layer=conv_top&sort=peak&min_peak=4.0"
+    assert tabs["peak"] == "/runs/abc?layer=conv_top&sort=peak&desc=1&min_peak=4.0"  # kept
+    assert tabs["filter index"] == "/runs/abc?layer=conv_top&min_peak=4.0"  # ascending
     assert text(by_id(filters, "grid-kept")) == "3 of these with peak ≥ 4"
     assert by_id(filters, "grid-min-peak").value == 4.0
 

@@ -28,6 +28,11 @@ FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 # Each route next to the URL it must keep (the browser tests and shared links rely on them).
 BUILT = [
     (RunsPage(), "/"),
+    (RunsPage("accuracy", False, "running"), "/?sort=accuracy&desc=0&status=running"),
+    (
+        RunsPage(arch="vgg16", dataset="cub", kind="ordinary", q="bird", offset=25),
+        "/?arch=vgg16&dataset=cub&kind=ordinary&q=bird&offset=25",
+    ),
     (RunPage("abc"), "/runs/abc"),
     (RunPage("abc", "conv_top"), "/runs/abc?layer=conv_top"),
     (ComparePage("abc"), "/runs/abc/compare"),
@@ -65,6 +70,7 @@ BUILT = [
 
 # Values that need percent-encoding still round-trip.
 ODD = [
+    RunsPage("name", True, q="a&b=c #1/2", dataset="ü x"),
     RunPage("a b", "layer/1"),
     RunPage("ü%", "x&y=z"),
     ComparePage("a/b?c"),
@@ -127,6 +133,12 @@ def test_parse_accepts_a_whole_url_and_defaults():
         "/media/runs/abc/heatmaps/.png",
         "/media/runs/abc/layers/l/filters/2/overlay.png?mode=edges",
         "/media/runs/abc/layers/l/filters/-2/overlay.png",
+        "/?sort=size",
+        "/?desc=yes",
+        "/?status=done",
+        "/?kind=both",
+        "/?offset=-1",
+        "/?q=a&q=b",
         "/runs/abc?sort=size",
         "/runs/abc?desc=yes",
         "/runs/abc?min_peak=x",
