@@ -98,6 +98,30 @@ def option_pills(
     return html.Div([html.Span(label, className="muted"), *links], className="pills")
 
 
+def offset_pager(
+    page: urls.RunsPage | urls.RunPage | urls.DatasetPage,
+    shown: int,
+    total: int,
+    *,
+    size: int,
+    noun: str,
+    id_prefix: str,
+) -> html.Div:
+    """Where this page (``shown`` of ``total`` items from ``page.offset``) lies, with links to
+    the pages of ``size`` around it. Ids: ``<id_prefix>-prev``, ``-count``, ``-next``."""
+    first, last = page.offset + 1, page.offset + shown
+    links: list[Any] = []
+    if page.offset > 0:
+        back = replace(page, offset=max(0, page.offset - size)).url()
+        links.append(dcc.Link("< previous", href=back, className="pill", id=f"{id_prefix}-prev"))
+    label = f"{noun} {first} to {last} of {total}" if shown else f"no {noun} of {total}"
+    links.append(html.Span(label, className="muted", id=f"{id_prefix}-count"))
+    if last < total:
+        ahead = replace(page, offset=page.offset + size).url()
+        links.append(dcc.Link("next >", href=ahead, className="pill", id=f"{id_prefix}-next"))
+    return html.Div(links, className="pills pager")
+
+
 def part_metrics(metrics: dict[str, Any], layer: str) -> dict[str, Any] | None:
     """``layer``'s part interpretability in ``metrics``; None when the run has none (a dataset
     without part masks: :func:`absent_reason` says why) or no such layer."""

@@ -8,7 +8,7 @@ from typing import Any
 from dash import dcc, html
 
 from frontend import urls
-from frontend.components.common import NO_VALUE, option_pills
+from frontend.components.common import NO_VALUE, offset_pager, option_pills
 
 PAGE_SIZE = 24
 OVERLAY_LABELS = {"none": "image only", "masks": "part masks", "landmarks": "landmarks"}
@@ -66,20 +66,7 @@ def overlay_controls(page: urls.DatasetPage, masks: bool) -> html.Div:
 
 def pager(page: urls.DatasetPage, shown: int, total: int) -> html.Div:
     """Where this page lies in the split, with links to the pages around it."""
-    links: list[Any] = []
-    if page.offset > 0:
-        back = replace(page, offset=max(0, page.offset - PAGE_SIZE)).url()
-        links.append(dcc.Link("< previous", href=back, className="pill", id="dataset-prev"))
-    label = (
-        f"samples {page.offset + 1} to {page.offset + shown} of {total}"
-        if shown
-        else f"no samples of {total}"
-    )
-    links.append(html.Span(label, className="muted", id="dataset-count"))
-    if page.offset + shown < total:
-        ahead = replace(page, offset=page.offset + PAGE_SIZE).url()
-        links.append(dcc.Link("next >", href=ahead, className="pill", id="dataset-next"))
-    return html.Div(links, className="pills pager")
+    return offset_pager(page, shown, total, size=PAGE_SIZE, noun="samples", id_prefix="dataset")
 
 
 def sample_figure(page: urls.DatasetPage, item: dict[str, Any]) -> html.Figure:

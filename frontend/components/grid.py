@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from dash import dcc, html
 
 from frontend import urls
-from frontend.components.common import NO_VALUE, fmt, option_pills
+from frontend.components.common import NO_VALUE, fmt, offset_pager, option_pills
 
 SORT_LABELS: dict[urls.Sort, str] = {
     "filter": "filter index",
@@ -159,18 +159,7 @@ def absent_line(reason: str) -> html.P:
 
 def pager(page: urls.RunPage, shown: int, total: int) -> html.Div:
     """Where this page lies among the layer's filters, with links to the pages around it."""
-    size = page_size(page)
-    first, last = page.offset + 1, page.offset + shown
-    links: list[Any] = []
-    if page.offset > 0:
-        back = replace(page, offset=max(0, page.offset - size)).url()
-        links.append(dcc.Link("< previous", href=back, className="pill", id="grid-prev"))
-    label = f"filters {first} to {last} of {total}" if shown else f"no filters of {total}"
-    links.append(html.Span(label, className="muted", id="grid-count"))
-    if last < total:
-        ahead = replace(page, offset=page.offset + size).url()
-        links.append(dcc.Link("next >", href=ahead, className="pill", id="grid-next"))
-    return html.Div(links, className="pills pager")
+    return offset_pager(page, shown, total, size=page_size(page), noun="filters", id_prefix="grid")
 
 
 def _title(item: dict[str, Any] | None, f: int) -> str:

@@ -18,6 +18,7 @@ from frontend.components.common import (
     NO_VALUE,
     error_box,
     fmt,
+    offset_pager,
     option_pills,
     progress_bar,
     run_kind,
@@ -146,17 +147,7 @@ def _header(page: urls.RunsPage, label: str, sort: urls.RunsSort | None) -> html
 
 def pager(page: urls.RunsPage, shown: int, total: int) -> html.Div:
     """Where this page lies among the matching runs, with links to the pages around it."""
-    links: list[Any] = []
-    if page.offset > 0:
-        back = replace(page, offset=max(0, page.offset - PAGE_SIZE)).url()
-        links.append(dcc.Link("< previous", href=back, className="pill", id="runs-prev"))
-    first, last = page.offset + 1, page.offset + shown
-    label = f"runs {first} to {last} of {total}" if shown else f"no runs of {total}"
-    links.append(html.Span(label, className="muted", id="runs-count"))
-    if last < total:
-        ahead = replace(page, offset=page.offset + PAGE_SIZE).url()
-        links.append(dcc.Link("next >", href=ahead, className="pill", id="runs-next"))
-    return html.Div(links, className="pills pager")
+    return offset_pager(page, shown, total, size=PAGE_SIZE, noun="runs", id_prefix="runs")
 
 
 def runs_table(page: urls.RunsPage, listing: RunsListing) -> html.Div | html.P:
