@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
@@ -11,17 +10,6 @@ from partlens.store.db import make_engine
 from partlens.store.migrate import HEAD_REVISION
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    from partlens.config import get_settings
-
-    monkeypatch.setenv("PARTLENS_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("PARTLENS_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def test_current_says_behind_until_upgrade_builds_the_schema(data_dir):

@@ -14,17 +14,6 @@ runner = CliRunner()
 FITS_SHIPPED = {"arch": "tiny", "width": 64, "dataset": {"image_size": 96}}
 
 
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    from partlens.config import get_settings
-
-    monkeypatch.setenv("PARTLENS_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("PARTLENS_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
 def test_from_scratch_opts_out_of_the_shipped_backbone(data_dir):
     assert launch_config(FITS_SHIPPED, None).weights == "builtin-tiny-96"
     config = launch_config({**FITS_SHIPPED, "from_scratch": True}, None)
