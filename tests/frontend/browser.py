@@ -128,3 +128,20 @@ def open_filter_view(driver: webdriver.Chrome, url: str) -> dict[str, str]:
         "title": driver.find_element(By.TAG_NAME, "h2").text,
         "stats": driver.find_element(By.ID, "filter-stats").text,
     }
+
+
+def upload_probe(driver: webdriver.Chrome, ui_url: str, run_id: str, picture: Path) -> None:
+    """Upload ``picture`` on the run's probe page and wait until both twins' probe view has
+    settled (its URL names the twin's probe)."""
+    driver.get(f"{ui_url}/runs/{run_id}/probe")
+    chooser = wait_for(driver, 60).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#probe-upload input[type=file]")
+    )
+    chooser.send_keys(str(picture))
+    try:
+        # The first probe of a run loads its model (and its twin's) on a busy server.
+        wait_for(driver, 120).until(lambda d: d.find_elements(By.ID, "probe-view"))
+    except TimeoutException:
+        pytest.fail(f"the probe never showed; the page {page_state(driver)}")
+    assert "?twin=" in driver.current_url
+    wait_for(driver, 60).until(lambda d: d.execute_script(SETTLED_JS))

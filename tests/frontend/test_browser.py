@@ -7,7 +7,6 @@ import time
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
@@ -16,10 +15,10 @@ from tests.frontend.browser import (
     SETTLED_JS,
     new_browser,
     open_filter_view,
-    page_state,
     run_row,
     scroll_to,
     shot,
+    upload_probe,
     wait_for,
 )
 from tests.support import Stack
@@ -274,19 +273,8 @@ def test_probe_an_uploaded_image_in_both_twins(
     image = httpx.get(f"{redis_stack.api_url}/runs/{tiny_run['id']}/images/3.png", timeout=30)
     picture = tmp_path / "mine.png"
     picture.write_bytes(image.content)
-    browser.get(f"{redis_stack.ui_url}/runs/{tiny_run['id']}/probe")
+    upload_probe(browser, redis_stack.ui_url, tiny_run["id"], picture)
     wait = wait_for(browser, 60)
-    chooser = wait.until(
-        lambda d: d.find_element(By.CSS_SELECTOR, "#probe-upload input[type=file]")
-    )
-    chooser.send_keys(str(picture))
-    try:
-        # The first probe of a run loads its model (and its twin's) on a busy server.
-        wait_for(browser, 120).until(lambda d: d.find_elements(By.ID, "probe-view"))
-    except TimeoutException:
-        pytest.fail(f"the probe never showed; the page {page_state(browser)}")
-    assert "?twin=" in browser.current_url
-    wait.until(lambda d: d.execute_script(SETTLED_JS))
     sheets = browser.find_elements(By.CSS_SELECTOR, ".probe-sheet img.sheet-image")
     assert len(sheets) == 2 and all(s.get_attribute("naturalWidth") != "0" for s in sheets)
     shot(browser, "probe")

@@ -19,12 +19,12 @@ from frontend.components.common import NO_VALUE
 from tests.cub_folder import write_cub_scenes
 from tests.frontend.browser import (
     DRAWN_JS,
-    SETTLED_JS,
     open_filter_view,
     page_state,
     run_row,
     scroll_to,
     shot,
+    upload_probe,
     wait_for,
 )
 from tests.pascal_part_folder import write_pascal_part_scenes
@@ -327,21 +327,10 @@ def test_dataset_pages_draw_masks_and_landmarks(redis_stack: Stack, own_runs: Ow
 
 def test_probe_a_jpeg_of_the_pascal_folder(redis_stack: Stack, own_runs: OwnRuns, browser):
     picture = sorted((own_runs.pascal_root / "JPEGImages").glob("*.jpg"))[0]
-    browser.get(f"{redis_stack.ui_url}/runs/{own_runs.pascal['id']}/probe")
-    wait = wait_for(browser, 60)
-    chooser = wait.until(
-        lambda d: d.find_element(By.CSS_SELECTOR, "#probe-upload input[type=file]")
-    )
-    chooser.send_keys(str(picture))
-    try:
-        wait_for(browser, 120).until(lambda d: d.find_elements(By.ID, "probe-view"))
-    except TimeoutException:
-        pytest.fail(f"the probe never showed; the page {page_state(browser)}")
-    assert "?twin=" in browser.current_url
-    wait.until(lambda d: d.execute_script(SETTLED_JS))
+    upload_probe(browser, redis_stack.ui_url, own_runs.pascal["id"], picture)
     assert _loaded(browser, ".probe-sheet img.sheet-image") == 2
     assert _loaded(browser, "#probe-overlay-0, #probe-overlay-1") == 2
     view = browser.find_element(By.ID, "probe-view").text
     assert own_runs.pascal["id"] in view and own_runs.twin["id"] in view, view
-    wait.until(lambda d: d.execute_script(DRAWN_JS))
+    wait_for(browser, 60).until(lambda d: d.execute_script(DRAWN_JS))
     shot(browser, "own-probe")
