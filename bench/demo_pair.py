@@ -6,7 +6,7 @@ Targets for the demo pair (issue 14; measured, not asserted): accuracy within 3 
 ordinary twin, location instability ratio <= 0.75, part interpretability ratio >= 1.8, no part
 holding more than half of the interpretable twin's filters.
 
-Run: .venv/bin/python bench/demo_pair.py [--out DIR] [--category cat]
+Run: .venv/bin/python bench/demo_pair.py [--out DIR] [--category bird]
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ images, DataLoader workers, ``partlens.training.train`` (AMP + channels_last on 
 accuracy. Both twins use the same data, seed and budget, one after the other.
 
     .venv/bin/python bench/train_throughput.py                                  # tiny, CPU
-    .venv/bin/python bench/train_throughput.py --demo    # the demo's setup (bird, 96 px, width 64)
+    .venv/bin/python bench/train_throughput.py --demo    # the demo's setup (cat, 96 px, width 64)
     PYTHONPATH=$PWD python3 bench/train_throughput.py --arch vgg16 --device cuda --workers 12
 
 ``--modes plain,cached`` (the default) trains both twins once with every sample generated anew
@@ -23,6 +23,7 @@ import time
 import torch
 from torch.utils.data import DataLoader
 
+from partlens.cli import DEMO_RUN
 from partlens.data import collate_samples, load_dataset
 from partlens.metrics import multi_category_accuracy, single_category_accuracy
 from partlens.models import build_model, default_input_size
@@ -68,7 +69,7 @@ def main() -> None:
     size = args.image_size or default_input_size(args.arch)
     options = {"task": args.task, "seed": 0}
     if args.task == "single":
-        options["category"] = "bird"
+        options["category"] = DEMO_RUN["dataset"]["category"] if args.demo else "bird"
     train_set = load_dataset(
         "builtin", "train", size, size=args.train_size, augment=True, **options
     )
