@@ -74,6 +74,14 @@ class _AssignedMutualInformation(torch.autograd.Function):
     the posterior ``r_bk = p(T_k|x_b)``, the loss ``-sum_b w_b (l_b,hat - log p(x_b))`` has
     ``dLoss/dl_bk = w_b r_bk - [k = hat] w_b (l_b,hat - log p(x_b) + 1)``, and since
     ``l_bk = s_bk - log Z_k``: ``dLoss/ds_bk = G_bk - p(x_b|T_k) sum_b' G_b'k``.
+
+    Both logsumexps are written out so that their exponentials serve the backward pass too
+    (two ``exp`` passes over ``[B, F, K]`` in all). Over the batch,
+    ``e_bk = exp(s_bk - max_b s)`` with ``Z_k = sum_b e_bk`` gives ``p(x_b|T_k) = e_bk / Z_k``;
+    over the templates, ``u_bk = exp(l_bk + q_k - max_k)`` with ``S_b = sum_k u_bk`` gives
+    ``log p(x_b) = max_k + log S_b`` and ``r_bk = u_bk / S_b``. Each sum is at least 1 (its
+    largest term is exp(0)), so the logs stay finite where a probability underflows; ``1 / Z``
+    and ``1 / S`` are applied to ``[F, K]`` and ``[B, F]`` factors, not to the big tensors.
     """
 
     @staticmethod
@@ -88,22 +96,33 @@ class _AssignedMutualInformation(torch.autograd.Function):
         # The maps are scored at ``scale * x`` but the gradient reaches x unscaled (see
         # FilterObjective.loss_scale): the scale multiplies the scores, not the backward pass.
         scores = (flat_x @ flat_templates.t()).mul_(scale[:, None])
-        log_lik = scores.sub_(torch.logsumexp(scores, dim=0))  # log p(x|T), in place
-        log_p_x = torch.logsumexp(log_lik + log_prior, dim=-1)
+        shifted = scores.sub_(scores.amax(dim=0))  # s - max_b s, in place
+        e = shifted.exp()
+        z = e.sum(dim=0)
+        log_z = z.log()
         index = assigned.unsqueeze(-1)
-        log_hat = log_lik.gather(-1, index).squeeze(-1)
+        log_z_hat = log_z.expand_as(shifted).gather(-1, index)
+        log_hat = (shifted.gather(-1, index) - log_z_hat).squeeze(-1)  # log p(x|T_hat)
+        # l + q = (s - max_b s) - (log Z - q): the prior joins an [F, K] term, not a pass.
+        joint = shifted.sub_(log_z - log_prior)
+        top = joint.amax(dim=-1, keepdim=True)
+        u = joint.sub_(top).exp_()
+        s = u.sum(dim=-1)
+        log_p_x = top.squeeze(-1) + s.log()
         weight = (log_prior[assigned] + log_hat).exp()
-        ctx.save_for_backward(flat_templates, log_prior, index, log_lik, log_p_x, log_hat, weight)
+        ctx.save_for_backward(flat_templates, index, e, z, u, s, log_p_x, log_hat, weight)
         return -(weight * (log_hat - log_p_x)).sum(dim=0)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
-        flat_templates, log_prior, index, log_lik, log_p_x, log_hat, weight = ctx.saved_tensors
-        grad_lik = (log_lik + log_prior).sub_(log_p_x.unsqueeze(-1)).exp_()
-        grad_lik.mul_((weight * grad).unsqueeze(-1))
-        hat_term = -(weight * grad) * (log_hat - log_p_x + 1.0)
+        flat_templates, index, e, z, u, s, log_p_x, log_hat, weight = ctx.saved_tensors
+        weighted = weight * grad
+        # G = w r - [k = hat] w (l_hat - log p(x) + 1), with r = u / S.
+        grad_lik = u * (weighted / s).unsqueeze(-1)
+        hat_term = -weighted * (log_hat - log_p_x + 1.0)
         grad_lik.scatter_add_(-1, index, hat_term.unsqueeze(-1))
-        grad_scores = grad_lik.sub_(log_lik.exp().mul_(grad_lik.sum(dim=0, keepdim=True)))
+        # G - p(x|T) sum_b G, with p(x|T) = e / Z.
+        grad_scores = grad_lik.addcmul_(e, grad_lik.sum(dim=0) / z, value=-1.0)
         return grad_scores @ flat_templates, None, None, None, None
 
 

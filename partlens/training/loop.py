@@ -196,6 +196,8 @@ class _Loop:
             batch_sampler=batches[self.skip :],
             collate_fn=collate_samples,
             num_workers=config.num_workers,
+            # Pinned batches let the step's non_blocking copies overlap; on CPU there is no copy.
+            pin_memory=self.device.type == "cuda",
             # The loader draws its workers' base seed from this generator, not from the global
             # RNG, which the dataset's augmentation uses: a run resumed mid-epoch (a new loader)
             # then sees the same flips as an uninterrupted one.

@@ -1,8 +1,16 @@
 import numpy as np
 import pytest
 import torch
+from torch.utils.data._utils.pin_memory import pin_memory
 
-from partlens.data import IMAGE_MEAN, IMAGE_STD, Sample, collate_samples, image_to_tensor
+from partlens.data import (
+    IMAGE_MEAN,
+    IMAGE_STD,
+    Batch,
+    Sample,
+    collate_samples,
+    image_to_tensor,
+)
 
 
 def _sample(value: int, label: int, size: int = 8) -> Sample:
@@ -41,3 +49,24 @@ def test_collate_rejects_mixed_sizes_and_empty():
         collate_samples([_sample(0, 1, 8), _sample(0, 1, 9)])
     with pytest.raises(ValueError, match="at least one"):
         collate_samples([])
+
+
+def test_pin_memory_pins_the_tensors_and_keeps_the_samples(monkeypatch):
+    # No accelerator is needed: Tensor.pin_memory is replaced by a recording copy.
+    calls = []
+
+    def fake_pin(tensor):
+        pinned = tensor.clone()
+        calls.append((tensor, pinned))
+        return pinned
+
+    monkeypatch.setattr(torch.Tensor, "pin_memory", fake_pin)
+    batch = collate_samples([_sample(0, 1), _sample(255, 0)])
+    # What a DataLoader with pin_memory=True applies to each batch.
+    result = pin_memory(batch)
+    assert isinstance(result, Batch) and result is not batch
+    assert len(calls) == 2
+    assert calls[0][0] is batch.images and result.images is calls[0][1]
+    assert calls[1][0] is batch.labels and result.labels is calls[1][1]
+    assert torch.equal(result.images, batch.images) and result.labels.tolist() == [1, 0]
+    assert result.samples is batch.samples

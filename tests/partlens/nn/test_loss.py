@@ -212,3 +212,52 @@ def test_assigned_mi_closed_form_gradient_matches_autograd_with_a_scale():
     # A flattened [K, H*W] template matrix gives the same numbers.
     flat = assigned_mutual_information_loss(x, T.reshape(len(T), -1), prior, assigned, scale)
     assert torch.allclose(flat, loss)
+
+
+@pytest.mark.parametrize("prior_kind", ["paper", "skewed", "with-a-zero"])
+def test_assigned_mi_matches_autograd_for_any_prior(prior_kind):
+    # The closed form folds log p(T) into its [F, K] normaliser term: check it against the
+    # autograd formulation for priors other than the paper's uniform one.
+    torch.manual_seed(6)
+    T, prior = templates(4, 4)
+    prior = prior.double()
+    if prior_kind != "paper":
+        prior = torch.rand(len(T), dtype=torch.float64) + 0.1
+        if prior_kind == "with-a-zero":
+            prior[3] = 0.0
+        prior = prior / prior.sum()
+    x = (torch.rand(6, 3, 4, 4, dtype=torch.float64) * 3).requires_grad_()
+    assigned = torch.randint(0, len(T), (6, 3))
+    assigned[0] = 3  # the zero-prior template, where there is one
+    scale = torch.tensor(20.0, dtype=torch.float64)
+    weights = torch.tensor([1.0, -0.5, 2.0], dtype=torch.float64)
+    loss = assigned_mutual_information_loss(x, T, prior, assigned, scale)
+    (grad,) = torch.autograd.grad((loss * weights).sum(), x)
+    reference = autograd_assigned_terms(x, T.double(), prior, assigned, scale)
+    (expected,) = torch.autograd.grad((reference * weights).sum(), x)
+    assert torch.isfinite(loss).all() and torch.isfinite(grad).all()
+    assert torch.allclose(loss, reference) and torch.allclose(grad, expected)
+
+
+def test_assigned_mi_stays_finite_where_an_image_is_unlikely_under_every_template():
+    # Every 7 x 7 template sums to less than 0, so a uniform map of 1e4 scores about -3e3
+    # under each while the all-zero map scores 0: p(x_1|T) underflows for every T (also in
+    # float64), and log p(x_1) must come from log space, not from log(sum p(x|T) p(T)).
+    T, prior = templates(7, 7)
+    assert (T.flatten(1).sum(dim=1) < 0).all()
+    torch.manual_seed(7)
+    x = torch.zeros(4, 2, 7, 7)
+    x[1] = 1e4
+    x[2:] = torch.rand(2, 2, 7, 7) * 400
+    x.requires_grad_()
+    assigned = torch.tensor([[48, 49], [10, 49], [24, 3], [49, 30]])
+    loss = assigned_mutual_information_loss(x, T, prior, assigned)
+    (grad,) = torch.autograd.grad(loss.sum(), x)
+    reference = autograd_assigned_terms(
+        x.double(), T.double(), prior.double(), assigned, torch.tensor(1.0, dtype=torch.float64)
+    )
+    (expected,) = torch.autograd.grad(reference.sum(), x)
+    assert torch.isfinite(loss).all() and torch.isfinite(grad).all()
+    torch.testing.assert_close(loss.double(), reference, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(grad, expected.float(), rtol=1e-4, atol=1e-8)
+    assert grad[1].abs().max() == 0  # an image no template explains gets no gradient

@@ -133,6 +133,27 @@ def test_max_steps_and_ordinary_twin():
     assert all(p.filter_loss == 0.0 and p.filter_lambda == 0.0 for p in recorder.steps)
 
 
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_the_loader_pins_batches_for_a_cuda_device_only(monkeypatch, device):
+    from partlens.training import loop
+
+    options = []
+
+    class RecordingLoader:
+        def __init__(self, dataset, **kwargs):
+            options.append(kwargs)
+
+        def __iter__(self):
+            return iter(())
+
+    run = loop._Loop(tiny(), SquaresDataset(size=8), config(epochs=1), [], None)
+    # The device only decides the loader's options here: no step runs on it.
+    run.device = torch.device(device)
+    monkeypatch.setattr(loop, "DataLoader", RecordingLoader)
+    assert run.run_epoch() == 0
+    assert [kwargs["pin_memory"] for kwargs in options] == [device == "cuda"]
+
+
 @pytest.mark.parametrize("multi_loss", ["softmax", "logistic"])
 def test_multi_category(multi_loss):
     model = tiny(num_classes=3)
