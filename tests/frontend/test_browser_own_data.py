@@ -4,6 +4,9 @@ folder (landmarks only: part interpretability is a dash, and the pages say why).
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +129,20 @@ def _click(driver: webdriver.Chrome, id: str) -> None:
     wait_for(driver, 60).until(lambda d: d.find_element(By.ID, id).click() or True)
 
 
+def _click_until(
+    driver: webdriver.Chrome, id: str, done: Callable[[webdriver.Chrome], bool]
+) -> None:
+    """Click the link ``id`` until ``done``: a click that lands while Dash replaces the link
+    (a second render of the same page) is lost; the link is only clicked again while ``done``
+    is still false, i.e. while it still points where the first click was meant to go."""
+    deadline = time.monotonic() + 60
+    while not done(driver):
+        assert time.monotonic() < deadline, f"clicking {id} did not take effect"
+        _click(driver, id)
+        with contextlib.suppress(TimeoutException):
+            wait_for(driver, 5).until(done)
+
+
 def _plot(driver: webdriver.Chrome, selector: str, expression: str) -> Any:
     """``expression`` of the plotly graph ``g`` under ``selector``, once it is drawn."""
     script = (
@@ -214,13 +231,17 @@ def test_grids_sort_by_a_column(redis_stack: Stack, own_runs: OwnRuns, browser):
         browser.get(f"{redis_stack.ui_url}/runs/{run['id']}?layer=conv_top")
         wait = wait_for(browser, 60)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".grid a.cell"))
-        _click(browser, f"grid-sort-{key}")
-        wait.until(lambda d, key=key: f"sort={key}" in d.current_url)
+        _click_until(browser, f"grid-sort-{key}", lambda d, key=key: f"sort={key}" in d.current_url)
         # Both directions: the tiles in the server's order, which orders by the column.
         for desc in ("desc=1" in browser.current_url, "desc=1" not in browser.current_url):
             if desc != ("desc=1" in browser.current_url):
-                _click(browser, "grid-direction")
-                wait.until(lambda d, desc=desc: ("desc=1" in d.current_url) == desc)
+                _click_until(
+                    browser,
+                    "grid-direction",
+                    lambda d, desc=desc, key=key: (
+                        f"sort={key}" in d.current_url and ("desc=1" in d.current_url) == desc
+                    ),
+                )
             ordered = _get(
                 redis_stack, f"/runs/{run['id']}/layers/conv_top/filters", sort=key, desc=desc
             )
