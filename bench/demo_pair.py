@@ -18,21 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from partlens.assets.shipped import shipped_weights
-from partlens.cli import DEMO_RUN
+from partlens.cli import demo_run_config
 from partlens.reporting.comparison import twin_ratios, twin_summary
 from partlens.runs.config import RunConfig
 from partlens.runs.pipeline import run_pipeline
 from partlens.store import RunArtifacts
 
-LAUNCH_FIELDS = ("name", "with_twin")
-
 
 def demo_config(category: str | None = None) -> dict[str, Any]:
     """The demo's RunConfig as a dict, its shipped weights resolved to their file; another
     target ``category`` when given."""
-    body = {key: value for key, value in DEMO_RUN.items() if key not in LAUNCH_FIELDS}
+    body = demo_run_config().model_dump()
     if category is not None:
-        body["dataset"] = {**body["dataset"], "category": category}
+        body["dataset"]["category"] = category
     entry = shipped_weights()[body["weights"]]
     return RunConfig.model_validate({**body, "weights_file": str(entry.path)}).model_dump()
 

@@ -23,7 +23,7 @@ import time
 import torch
 from torch.utils.data import DataLoader
 
-from partlens.cli import DEMO_RUN
+from partlens.cli import demo_run_config
 from partlens.data import collate_samples, load_dataset
 from partlens.metrics import multi_category_accuracy, single_category_accuracy
 from partlens.models import build_model, default_input_size
@@ -60,16 +60,21 @@ def main() -> None:
     parser.add_argument("--modes", default="plain,cached", help="plain and/or cached, in order")
     parser.add_argument("--compile", action="store_true", help="TrainConfig.compile")
     parser.add_argument(
-        "--demo", action="store_true", help="make demo's setup: 96 px, width 64, lr 0.01 -> 0.001"
+        "--demo", action="store_true", help="the setup of make demo (partlens.cli.DEMO_RUN)"
     )
     args = parser.parse_args()
+    category = "bird"
     if args.demo:
-        args.image_size, args.width, args.lr, args.lr_final = 96, 64, 0.01, 0.001
-        args.epochs, args.batch_size = 3, 32
+        # The demo's own run config, so that this setup follows any change to `make demo`.
+        demo = demo_run_config()
+        args.image_size, args.width = demo.dataset.image_size, demo.width
+        args.lr, args.lr_final = demo.lr, demo.lr_final
+        args.epochs, args.batch_size = demo.epochs, demo.batch_size
+        category = demo.dataset.category
     size = args.image_size or default_input_size(args.arch)
     options = {"task": args.task, "seed": 0}
     if args.task == "single":
-        options["category"] = DEMO_RUN["dataset"]["category"] if args.demo else "bird"
+        options["category"] = category
     train_set = load_dataset(
         "builtin", "train", size, size=args.train_size, augment=True, **options
     )

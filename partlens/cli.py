@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,9 @@ from partlens.commands.assets import dataset_app, weights_app
 from partlens.commands.db import db_app
 from partlens.commands.pretrain import pretrain
 from partlens.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from partlens.runs.config import RunConfig
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(dataset_app, name="dataset")
@@ -76,6 +79,17 @@ DEMO_RUN: dict[str, Any] = {
     "name": "demo",
     "dataset": {"category": "cat", "image_size": 96, "train_size": 1024, "eval_size": 256},
 }
+# What DEMO_RUN asks of the launch (the run's name, its ordinary twin), not of the run itself.
+DEMO_LAUNCH_FIELDS = ("name", "with_twin")
+
+
+def demo_run_config() -> RunConfig:
+    """The demo's run config: DEMO_RUN without its launch fields, validated."""
+    from partlens.runs.config import RunConfig
+
+    return RunConfig.model_validate(
+        {key: value for key, value in DEMO_RUN.items() if key not in DEMO_LAUNCH_FIELDS}
+    )
 
 
 def _launch_demo(api_url: str) -> None:

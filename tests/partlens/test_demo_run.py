@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from partlens.assets.weights import resolve_run_weights
-from partlens.cli import DEMO_RUN
-from partlens.runs.config import RunConfig
+from partlens.cli import DEMO_RUN, demo_run_config
 from partlens.store import create_session_factory
 
 
 def test_the_demo_run_starts_both_twins_from_the_shipped_96_px_backbone(tmp_path):
-    body = {key: value for key, value in DEMO_RUN.items() if key not in ("name", "with_twin")}
-    config = RunConfig.model_validate(body)
+    config = demo_run_config()
     assert DEMO_RUN["with_twin"] and config.interpretable
     assert config.dataset.name == "builtin" and config.dataset.image_size == 96
     assert config.dataset.task == "single" and config.dataset.category == "cat"
